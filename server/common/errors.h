@@ -3,7 +3,7 @@
 
 #include <initializer_list>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
@@ -20,13 +20,13 @@ namespace wxgate {
 using ErrorMetadata = std::vector<std::pair<std::string, std::string>>;
 
 // A status with code, message, ErrorInfo reason (UPPER_SNAKE_CASE) and metadata.
-absl::Status MakeError(absl::StatusCode code, std::string_view reason,
-                       std::string_view message,
-                       std::initializer_list<std::pair<std::string_view, std::string_view>>
+absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
+                       absl::string_view message,
+                       std::initializer_list<std::pair<absl::string_view, absl::string_view>>
                            metadata = {});
 
 // INVALID_ARGUMENT for a bad request field: reason INVALID_ARGUMENT, metadata field.
-absl::Status InvalidField(std::string_view field, std::string_view message);
+absl::Status InvalidField(absl::string_view field, absl::string_view message);
 
 // The reason attached by MakeError, or "" when the status has none.
 std::string ErrorReason(const absl::Status& status);
@@ -35,7 +35,7 @@ std::string ErrorReason(const absl::Status& status);
 ErrorMetadata GetErrorMetadata(const absl::Status& status);
 
 // Adds (or replaces) one metadata entry, e.g. the app name at a layer that knows it.
-void AddErrorMetadata(absl::Status& status, std::string_view key, std::string_view value);
+void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_view value);
 
 }  // namespace wxgate
 
