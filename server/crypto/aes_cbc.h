@@ -1,0 +1,43 @@
+#ifndef WXGATE_SERVER_CRYPTO_AES_CBC_H_
+#define WXGATE_SERVER_CRYPTO_AES_CBC_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace wxgate::crypto {
+
+inline constexpr size_t kAesBlockSize = 16;
+inline constexpr size_t kAes128KeySize = 16;
+
+// ErrorInfo reasons of Aes128CbcDecrypt, one per failure class so callers can
+// map each to their own contract (all carry INVALID_ARGUMENT). Messages name
+// the class only: never key, iv or data bytes.
+inline constexpr absl::string_view kReasonAesBadKeyLength = "AES_BAD_KEY_LENGTH";
+inline constexpr absl::string_view kReasonAesBadIvLength = "AES_BAD_IV_LENGTH";
+inline constexpr absl::string_view kReasonAesBadCiphertextLength = "AES_BAD_CIPHERTEXT_LENGTH";
+inline constexpr absl::string_view kReasonAesBadPadding = "AES_BAD_PADDING";
+
+// AES-128-CBC decryption with strict PKCS#7: the last byte n must be 1..16 and
+// the last n bytes must all equal n; anything else is kReasonAesBadPadding,
+// checked in constant time over the final block. Unauthenticated CBC: a
+// correct result proves nothing about who produced the ciphertext, and an
+// attacker who controls the iv controls the first plaintext block.
+//
+// Errors: key not 16 bytes, iv not 16 bytes, ciphertext empty or not a
+// multiple of 16, bad padding (the usual sign of a wrong key), and INTERNAL
+// if OpenSSL itself fails.
+absl::StatusOr<std::string> Aes128CbcDecrypt(absl::string_view key, absl::string_view iv,
+                                             absl::string_view ciphertext);
+
+// The inverse, with PKCS#7 padding (a full block of 16 when the plaintext is
+// already aligned). For tests and benchmarks that need vectors; same key and
+// iv errors.
+absl::StatusOr<std::string> Aes128CbcEncrypt(absl::string_view key, absl::string_view iv,
+                                             absl::string_view plaintext);
+
+}  // namespace wxgate::crypto
+
+#endif  // WXGATE_SERVER_CRYPTO_AES_CBC_H_
