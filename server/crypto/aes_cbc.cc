@@ -90,8 +90,7 @@ absl::StatusOr<std::string> Aes128CbcDecrypt(absl::string_view key, absl::string
   if (EVP_DecryptUpdate(ctx.get(), out, &update_length, Bytes(ciphertext),
                         static_cast<int>(ciphertext.size())) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), out + update_length, &final_length) != 1 ||
-      static_cast<size_t>(update_length) + static_cast<size_t>(final_length) !=
-          ciphertext.size()) {
+      static_cast<size_t>(update_length) + static_cast<size_t>(final_length) != ciphertext.size()) {
     return OpenSslFailed();
   }
   const size_t pad = Pkcs7PadLength(out + plaintext.size() - kAesBlockSize);
