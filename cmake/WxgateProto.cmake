@@ -1,4 +1,4 @@
-# wxgate_proto_library(NAME target PROTOS a.proto b.proto [GRPC] [DEPS other_proto_targets])
+# wxgate_proto_library(NAME target PROTOS a.proto b.proto [GRPC] [ROOT dir] [DEPS targets])
 # Generates C++ (and gRPC stubs when GRPC is given) from protos under proto/ into the
 # build tree, keeping the import paths ("wxgate/v1/identity.proto") as include paths.
 set(WXGATE_PROTO_ROOT ${CMAKE_SOURCE_DIR}/proto)
@@ -6,7 +6,10 @@ set(WXGATE_PROTO_OUT ${CMAKE_BINARY_DIR}/gen)
 file(MAKE_DIRECTORY ${WXGATE_PROTO_OUT})
 
 function(wxgate_proto_library)
-  cmake_parse_arguments(P "GRPC" "NAME" "PROTOS;DEPS" ${ARGN})
+  cmake_parse_arguments(P "GRPC" "NAME;ROOT" "PROTOS;DEPS" ${ARGN})
+  if(NOT P_ROOT)
+    set(P_ROOT ${WXGATE_PROTO_ROOT})
+  endif()
   set(srcs)
   foreach(proto ${P_PROTOS})
     string(REGEX REPLACE "\\.proto$" "" base ${proto})
@@ -19,10 +22,10 @@ function(wxgate_proto_library)
     add_custom_command(
       OUTPUT ${outs}
       COMMAND protobuf::protoc
-        -I${WXGATE_PROTO_ROOT} -I${Protobuf_INCLUDE_DIRS}
+        -I${P_ROOT} -I${Protobuf_INCLUDE_DIRS}
         --cpp_out=${WXGATE_PROTO_OUT} ${plugin_args}
-        ${WXGATE_PROTO_ROOT}/${proto}
-      DEPENDS ${WXGATE_PROTO_ROOT}/${proto} protobuf::protoc
+        ${P_ROOT}/${proto}
+      DEPENDS ${P_ROOT}/${proto} protobuf::protoc
       COMMENT "protoc ${proto}"
       VERBATIM)
     list(APPEND srcs ${outs})

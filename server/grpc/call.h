@@ -1,0 +1,290 @@
+#ifndef WXGATE_SERVER_GRPC_CALL_H_
+#define WXGATE_SERVER_GRPC_CALL_H_
+
+// The generic unary call of wxgate's completion-queue server.
+//
+// Thread contract: a call object belongs to the completion queue it was
+// requested on. Its gRPC state (ServerContext, writer) is touched only by the
+// thread polling that CQ. The only entry points safe from other threads are
+// Responder::Reply (which hands the reply to the CQ thread through a
+// grpc::Alarm set in the past) and CallContext::OnCancel.
+//
+// Lifetime: a call is freed when every tag it issued has come back and its
+// Responder is gone (a reference count: request tag, done tag, responder ->
+// alarm -> finish tag). Nothing frees it while gRPC may still return one of its
+// tags, so shutdown can cancel calls in any state.
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/async_unary_call.h>
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/grpc/status.h"
+
+namespace wxgate::rpc {
+
+// Whatever's address goes to a completion queue as a tag.
+class CqTag {
+ public:
+  virtual void OnComplete(bool ok) = 0;
+
+ protected:
+  ~CqTag() = default;
+};
+
+// A tag that calls a member function of its owner.
+template <class Owner>
+class MemberTag final : public CqTag {
+ public:
+  MemberTag(Owner* owner, void (Owner::*fn)(bool)) : owner_(owner), fn_(fn) {}
+  void OnComplete(bool ok) override { (owner_->*fn_)(ok); }
+
+ private:
+  Owner* const owner_;
+  void (Owner::*const fn_)(bool);
+};
+
+// Counts live call objects so shutdown can wait for the last one before it
+// shuts the completion queues down (a call may still need its CQ for an alarm).
+class CallTracker {
+ public:
+  void Add() {
+    absl::MutexLock lock(&mu_);
+    ++live_;
+  }
+  void Remove() {
+    absl::MutexLock lock(&mu_);
+    --live_;
+  }
+  int live() const {
+    absl::MutexLock lock(&mu_);
+    return live_;
+  }
+  // True when no call is left, false when `timeout` passed first.
+  bool WaitForNone(absl::Duration timeout) const {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(this, &CallTracker::NoneLeft), timeout);
+  }
+
+ private:
+  bool NoneLeft() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return live_ == 0; }
+  mutable absl::Mutex mu_;
+  int live_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Marks the thread polling `cq`, so a reply made on that very thread skips the
+// alarm hop. Set by the server's polling loop.
+void SetPollingThreadCq(grpc::CompletionQueue* cq);
+grpc::CompletionQueue* PollingThreadCq();
+
+// What a handler may ask of its call. Thread-safe.
+class CallContext {
+ public:
+  // The caller's deadline; absl::InfiniteFuture() when it set none.
+  absl::Time deadline() const { return deadline_; }
+
+  // Runs `fn` once if the call is cancelled (caller gone, deadline passed,
+  // server shutdown) before it ends; at once, on this thread, when that has
+  // already happened. Replaces an earlier registration. The callback runs on the
+  // call's CQ thread and must not block: it typically cancels an upstream transfer.
+  void OnCancel(absl::AnyInvocable<void() &&> fn);
+
+  // The caller's address, for logs.
+  std::string peer() const { return ctx_.peer(); }
+
+ protected:
+  CallContext() = default;
+  ~CallContext() = default;
+  // On the done tag: records cancellation and runs the cancel hook.
+  void MarkDone();
+
+  grpc::ServerContext ctx_;
+  absl::Time deadline_ = absl::InfiniteFuture();
+
+ private:
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  absl::AnyInvocable<void() &&> on_cancel_ ABSL_GUARDED_BY(mu_);
+};
+
+// Where a Responder delivers its one reply.
+template <class Response>
+class ReplySink {
+ public:
+  virtual void Reply(absl::StatusOr<Response> result) = 0;
+
+ protected:
+  ~ReplySink() = default;
+};
+
+// The one-shot handle a handler answers its call with, from any thread.
+// Move-only. Dropping it unanswered answers the call INTERNAL
+// ("DROPPED_REPLY"), so no call is ever left hanging.
+template <class Response>
+class Responder {
+ public:
+  explicit Responder(ReplySink<Response>* sink) : sink_(sink) {}
+  Responder(Responder&& other) noexcept : sink_(std::exchange(other.sink_, nullptr)) {}
+  Responder& operator=(Responder&& other) noexcept {
+    if (this != &other) {
+      Drop();
+      sink_ = std::exchange(other.sink_, nullptr);
+    }
+    return *this;
+  }
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
+  ~Responder() { Drop(); }
+
+  // Answers the call: OK with the response, or the error (converted once by
+  // ToGrpcStatus). Only the first answer counts; the handle is empty afterwards.
+  void Reply(absl::StatusOr<Response> result) {
+    if (sink_ != nullptr) std::exchange(sink_, nullptr)->Reply(std::move(result));
+  }
+  bool answered() const { return sink_ == nullptr; }
+
+ private:
+  void Drop() {
+    Reply(absl::Status(absl::StatusCode::kInternal,
+                       "wxgate dropped the request without an answer (a bug; please report)"));
+  }
+  ReplySink<Response>* sink_;
+};
+
+// One method's registration: how to request a call and what handles it.
+template <class Service, class Request, class Response>
+struct UnaryMethod {
+  using RequestFn = void (Service::*)(grpc::ServerContext*, Request*,
+                                      grpc::ServerAsyncResponseWriter<Response>*,
+                                      grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*);
+  // Called on the call's CQ thread. `request` stays valid until the responder
+  // is answered (or dropped).
+  using Handler = std::function<void(CallContext&, const Request&, Responder<Response>)>;
+
+  Service* service;
+  RequestFn request;
+  Handler handler;
+};
+
+template <class Service, class Request, class Response>
+class UnaryCall final : public CallContext, public ReplySink<Response> {
+ public:
+  using Method = UnaryMethod<Service, Request, Response>;
+
+  // Requests the next call of `method` on `cq`. The object frees itself.
+  static void Spawn(const Method* method, grpc::ServerCompletionQueue* cq, CallTracker* tracker) {
+    auto* call = new UnaryCall(method, cq, tracker);
+    // The done notification must be armed before the call is requested.
+    call->ctx_.AsyncNotifyWhenDone(&call->done_tag_);
+    (method->service->*method->request)(&call->ctx_, &call->request_, &call->writer_, cq, cq,
+                                        &call->request_tag_);
+  }
+
+  void Reply(absl::StatusOr<Response> result) override {
+    if (PollingThreadCq() == cq_) {
+      // Already on this call's CQ thread (e.g. a cache hit answered inline).
+      Finish(std::move(result));
+      return;
+    }
+    {
+      absl::MutexLock lock(&reply_mu_);
+      pending_ = std::move(result);
+    }
+    // Created only here: most replies come inline and never need one.
+    alarm_.emplace();
+    alarm_->Set(cq_, gpr_time_0(GPR_CLOCK_REALTIME), &alarm_tag_);
+  }
+
+ private:
+  UnaryCall(const Method* method, grpc::ServerCompletionQueue* cq, CallTracker* tracker)
+      : method_(method),
+        cq_(cq),
+        tracker_(tracker),
+        writer_(&ctx_),
+        request_tag_(this, &UnaryCall::OnRequest),
+        done_tag_(this, &UnaryCall::OnDone),
+        alarm_tag_(this, &UnaryCall::OnAlarm),
+        finish_tag_(this, &UnaryCall::OnFinish) {
+    tracker_->Add();
+  }
+  ~UnaryCall() { tracker_->Remove(); }
+
+  // Finish serializes the response and copies the status before it returns,
+  // so `result` may go away right after.
+  void Finish(absl::StatusOr<Response> result) {
+    if (result.ok()) {
+      writer_.Finish(*result, grpc::Status::OK, &finish_tag_);
+    } else {
+      writer_.FinishWithError(ToGrpcStatus(result.status()), &finish_tag_);
+    }
+  }
+
+  void OnRequest(bool ok) {
+    if (!ok) {
+      // Shutdown: the call never started, so its done tag never comes.
+      Unref();
+      return;
+    }
+    Spawn(method_, cq_, tracker_);  // keep the same number of calls waiting
+    auto deadline = ctx_.deadline();
+    if (deadline != std::chrono::system_clock::time_point::max()) {
+      deadline_ = absl::FromChrono(deadline);
+    }
+    refs_.fetch_add(1, std::memory_order_relaxed);  // the done tag; the request ref
+                                                    // passes to the responder
+    method_->handler(*this, request_, Responder<Response>(this));
+  }
+
+  void OnDone(bool /*ok*/) {
+    MarkDone();
+    Unref();
+  }
+
+  void OnAlarm(bool /*ok*/) {
+    // ok is false only if the alarm was cancelled, which wxgate never does.
+    absl::StatusOr<Response> result;
+    {
+      absl::MutexLock lock(&reply_mu_);
+      result = std::move(pending_);
+    }
+    Finish(std::move(result));
+  }
+
+  void OnFinish(bool /*ok*/) { Unref(); }  // false: the caller was gone; nothing to do
+
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  const Method* const method_;
+  grpc::ServerCompletionQueue* const cq_;
+  CallTracker* const tracker_;
+  Request request_;
+  grpc::ServerAsyncResponseWriter<Response> writer_;
+  std::optional<grpc::Alarm> alarm_;
+  // Written by the replying thread, read by the CQ thread after the alarm.
+  absl::Mutex reply_mu_;
+  absl::StatusOr<Response> pending_ ABSL_GUARDED_BY(reply_mu_);
+  std::atomic<int> refs_{1};  // the request tag
+  MemberTag<UnaryCall> request_tag_;
+  MemberTag<UnaryCall> done_tag_;
+  MemberTag<UnaryCall> alarm_tag_;
+  MemberTag<UnaryCall> finish_tag_;
+};
+
+}  // namespace wxgate::rpc
+
+#endif  // WXGATE_SERVER_GRPC_CALL_H_

@@ -1,0 +1,124 @@
+#include "server/grpc/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/log.h"
+
+namespace wxgate::rpc {
+namespace {
+
+thread_local grpc::CompletionQueue* polling_thread_cq = nullptr;
+
+}  // namespace
+
+void SetPollingThreadCq(grpc::CompletionQueue* cq) { polling_thread_cq = cq; }
+grpc::CompletionQueue* PollingThreadCq() { return polling_thread_cq; }
+
+void CallContext::OnCancel(absl::AnyInvocable<void() &&> fn) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!done_) {
+      on_cancel_ = std::move(fn);
+      return;
+    }
+    if (!cancelled_) return;
+  }
+  std::move(fn)();
+}
+
+void CallContext::MarkDone() {
+  absl::AnyInvocable<void() &&> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    cancelled_ = ctx_.IsCancelled();
+    if (cancelled_) hook = std::move(on_cancel_);
+    on_cancel_ = nullptr;
+  }
+  if (hook) std::move(hook)();
+}
+
+Server::Server(ServerOptions options) : options_(std::move(options)) {
+  if (options_.threads <= 0) {
+    options_.threads = std::max(1u, std::thread::hardware_concurrency());
+  }
+  if (options_.calls_per_method <= 0) options_.calls_per_method = 16;
+}
+
+Server::~Server() {
+  if (running_ && !Shutdown(absl::ZeroDuration())) {
+    // Calls are still alive and may yet touch their completion queues: leave
+    // the queues and pollers to the process exit rather than free them under a call.
+    for (auto& poller : pollers_) poller.detach();
+    for (auto& cq : cqs_) cq.release();
+    server_.release();
+  }
+}
+
+absl::Status Server::Start() {
+  // Both must be set before the builder is created.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  for (grpc::Service* service : services_) builder.RegisterService(service);
+  for (int i = 0; i < options_.threads; ++i) cqs_.push_back(builder.AddCompletionQueue());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    server_.reset();
+    cqs_.clear();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen_address,
+                     " (address in use, not local, or malformed host:port)"));
+  }
+  // The host part may itself hold colons ([::1]:0): keep everything before the last one.
+  std::string host = options_.listen_address.substr(0, options_.listen_address.rfind(':'));
+  address_ = absl::StrCat(host, ":", port_);
+
+  for (auto& cq : cqs_) {
+    for (const auto& method : methods_) {
+      for (int i = 0; i < options_.calls_per_method; ++i) method->Spawn(cq.get(), &tracker_);
+    }
+  }
+  for (auto& cq : cqs_) pollers_.emplace_back([this, cq = cq.get()] { Poll(cq); });
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  running_ = true;
+  return absl::OkStatus();
+}
+
+void Server::Poll(grpc::ServerCompletionQueue* cq) {
+  SetPollingThreadCq(cq);
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq->Next(&tag, &ok)) static_cast<CqTag*>(tag)->OnComplete(ok);
+  SetPollingThreadCq(nullptr);
+}
+
+bool Server::Shutdown(absl::Duration grace, absl::Duration settle) {
+  if (!running_) return true;
+  running_ = false;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // Cancelled calls may still be waiting for an upstream callback to answer
+  // them; their alarms need the completion queues, so those stay up until the
+  // last call is gone.
+  bool settled = tracker_.WaitForNone(settle);
+  if (!settled) {
+    Log(LogSeverity::kError, "shutdown: %d calls still unanswered after %s; exiting anyway",
+        tracker_.live(), absl::FormatDuration(settle));
+    return false;
+  }
+  for (auto& cq : cqs_) cq->Shutdown();
+  for (auto& poller : pollers_) poller.join();
+  pollers_.clear();
+  return true;
+}
+
+}  // namespace wxgate::rpc

@@ -1,0 +1,110 @@
+#ifndef WXGATE_SERVER_GRPC_SERVER_H_
+#define WXGATE_SERVER_GRPC_SERVER_H_
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/grpc/call.h"
+
+namespace wxgate::rpc {
+
+struct ServerOptions {
+  std::string listen_address = "127.0.0.1:0";
+  // Polling threads, one completion queue each. 0: one per core.
+  int threads = 0;
+  // Calls requested up front per method per completion queue.
+  int calls_per_method = 16;
+  // Largest request message accepted.
+  int max_receive_message_bytes = 256 * 1024;
+};
+
+// wxgate's completion-queue server: N polling threads with one CQ each, every
+// registered unary method pre-requested `calls_per_method` times per CQ, plus
+// grpc.health.v1.Health and server reflection.
+//
+// Thread contract: Register* and Start on one thread before serving;
+// Shutdown from any one thread, once.
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();  // Shuts down if still running.
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Adds the async service whose methods are then registered with Handle. The
+  // service must outlive the server.
+  void AddService(grpc::Service* service) { services_.push_back(service); }
+
+  // Registers one unary method, in one line:
+  //   server.Handle(&svc, &Svc::RequestFoo, [&](auto& ctx, auto& req, auto r) {...});
+  template <class Service, class Base, class Request, class Response>
+  void Handle(Service* service,
+              void (Base::*request)(grpc::ServerContext*, Request*,
+                                    grpc::ServerAsyncResponseWriter<Response>*,
+                                    grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*),
+              typename UnaryMethod<Base, Request, Response>::Handler handler) {
+    methods_.push_back(std::make_unique<MethodImpl<Base, Request, Response>>(
+        UnaryMethod<Base, Request, Response>{service, request, std::move(handler)}));
+  }
+
+  // Binds, starts the polling threads and requests the first calls. Health
+  // reports SERVING once this returns OK.
+  absl::Status Start();
+
+  // The bound port (useful with port 0).
+  int port() const { return port_; }
+  const std::string& address() const { return address_; }
+
+  // Health to NOT_SERVING, then stop accepting calls; calls in flight have
+  // until `grace` to finish, after which gRPC cancels them (their cancel hooks
+  // run). Then waits up to `settle` for every call object to be released
+  // (replies from upstream callbacks still arriving) and stops the pollers.
+  // Returns false if calls were still alive after `settle`: the process
+  // should then exit without running destructors.
+  bool Shutdown(absl::Duration grace, absl::Duration settle = absl::Seconds(5));
+
+  // Calls currently alive, including those waiting to be matched.
+  int live_calls() const { return tracker_.live(); }
+
+ private:
+  class MethodBase {
+   public:
+    virtual ~MethodBase() = default;
+    virtual void Spawn(grpc::ServerCompletionQueue* cq, CallTracker* tracker) const = 0;
+  };
+  template <class Base, class Request, class Response>
+  class MethodImpl final : public MethodBase {
+   public:
+    explicit MethodImpl(UnaryMethod<Base, Request, Response> method) : method_(std::move(method)) {}
+    void Spawn(grpc::ServerCompletionQueue* cq, CallTracker* tracker) const override {
+      UnaryCall<Base, Request, Response>::Spawn(&method_, cq, tracker);
+    }
+
+   private:
+    UnaryMethod<Base, Request, Response> method_;
+  };
+
+  void Poll(grpc::ServerCompletionQueue* cq);
+
+  ServerOptions options_;
+  std::vector<grpc::Service*> services_;
+  std::vector<std::unique_ptr<MethodBase>> methods_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
+  std::vector<std::thread> pollers_;
+  CallTracker tracker_;
+  int port_ = 0;
+  std::string address_;
+  bool running_ = false;
+};
+
+}  // namespace wxgate::rpc
+
+#endif  // WXGATE_SERVER_GRPC_SERVER_H_

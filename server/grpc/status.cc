@@ -1,0 +1,29 @@
+#include "server/grpc/status.h"
+
+#include <string>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "server/common/errors.h"
+
+namespace wxgate::rpc {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  google::rpc::ErrorInfo info;
+  std::string reason = ErrorReason(status);
+  if (reason.empty()) reason = absl::StatusCodeToString(status.code());
+  info.set_reason(std::move(reason));
+  info.set_domain(kErrorDomain);
+  for (auto& [key, value] : GetErrorMetadata(status)) (*info.mutable_metadata())[key] = value;
+
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(std::string(status.message()));
+  details.add_details()->PackFrom(info);
+  // absl and gRPC share the canonical code numbers.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      details.SerializeAsString());
+}
+
+}  // namespace wxgate::rpc

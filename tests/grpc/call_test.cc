@@ -1,0 +1,257 @@
+// The call template and server, driven through a real channel on a free port:
+// replies inline and from foreign threads, cancellation, dropped responders,
+// shutdown with calls in flight, error details on the wire.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "server/common/errors.h"
+#include "server/grpc/server.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "wxgate/v1/token.grpc.pb.h"
+
+namespace wxgate::rpc {
+namespace {
+
+using ::wxgate::v1::GetAccessTokenRequest;
+using ::wxgate::v1::GetAccessTokenResponse;
+using ::wxgate::v1::TokenService;
+using TokenResponder = Responder<GetAccessTokenResponse>;
+
+GetAccessTokenResponse TokenFor(const GetAccessTokenRequest& request) {
+  GetAccessTokenResponse response;
+  response.set_access_token("token-for-" + request.app());
+  return response;
+}
+
+// Responders parked by handlers until a test answers or drops them.
+class Parking {
+ public:
+  void Park(TokenResponder responder, const GetAccessTokenRequest& request) {
+    absl::MutexLock lock(&mu_);
+    parked_.emplace_back(std::move(responder), request);
+  }
+  bool WaitFor(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return parked_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(30));
+  }
+  std::deque<std::pair<TokenResponder, GetAccessTokenRequest>> TakeAll() {
+    absl::MutexLock lock(&mu_);
+    return std::exchange(parked_, {});
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<std::pair<TokenResponder, GetAccessTokenRequest>> parked_ ABSL_GUARDED_BY(mu_);
+};
+
+class CallTest : public ::testing::Test {
+ protected:
+  // Starts a two-thread server whose GetAccessToken runs `handler`.
+  void StartServer(UnaryMethod<TokenService::WithAsyncMethod_GetAccessToken<TokenService::Service>,
+                               GetAccessTokenRequest, GetAccessTokenResponse>::Handler handler) {
+    server_ = std::make_unique<Server>(ServerOptions{.listen_address = "127.0.0.1:0",
+                                                     .threads = 2,
+                                                     .calls_per_method = 2});
+    server_->AddService(&service_);
+    server_->Handle(&service_, &TokenService::AsyncService::RequestGetAccessToken,
+                    std::move(handler));
+    ASSERT_TRUE(server_->Start().ok());
+    channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+    stub_ = TokenService::NewStub(channel_);
+  }
+
+  grpc::Status Call(const std::string& app, GetAccessTokenResponse* response,
+                    absl::Duration timeout = absl::Seconds(30)) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    GetAccessTokenRequest request;
+    request.set_app(app);
+    return stub_->GetAccessToken(&ctx, request, response);
+  }
+
+  TokenService::AsyncService service_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<TokenService::Stub> stub_;
+};
+
+TEST_F(CallTest, RepliesInline) {
+  StartServer([](CallContext&, const GetAccessTokenRequest& request, TokenResponder responder) {
+    responder.Reply(TokenFor(request));
+  });
+  GetAccessTokenResponse response;
+  ASSERT_TRUE(Call("shop", &response).ok());
+  EXPECT_EQ(response.access_token(), "token-for-shop");
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+TEST_F(CallTest, RepliesFromForeignThreads) {
+  Parking parking;
+  StartServer([&](CallContext&, const GetAccessTokenRequest& request, TokenResponder responder) {
+    parking.Park(std::move(responder), request);
+  });
+  // More concurrent calls than are pre-registered (2 threads x 2 calls).
+  constexpr int kCalls = 40;
+  std::vector<std::thread> clients;
+  std::atomic<int> ok_calls{0};
+  for (int i = 0; i < kCalls; ++i) {
+    clients.emplace_back([&, i] {
+      GetAccessTokenResponse response;
+      std::string app = "app" + std::to_string(i);
+      if (Call(app, &response).ok() && response.access_token() == "token-for-" + app) ++ok_calls;
+    });
+  }
+  ASSERT_TRUE(parking.WaitFor(kCalls));
+  // Answer from a thread that polls no completion queue.
+  std::thread replier([&] {
+    for (auto& [responder, request] : parking.TakeAll()) responder.Reply(TokenFor(request));
+  });
+  replier.join();
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(ok_calls.load(), kCalls);
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+TEST_F(CallTest, ErrorsCarryErrorInfo) {
+  StartServer([](CallContext&, const GetAccessTokenRequest&, TokenResponder responder) {
+    responder.Reply(MakeError(absl::StatusCode::kFailedPrecondition, "WECHAT_APP_MISCONFIGURED",
+                              "app shop: WeChat rejected the secret",
+                              {{"errcode", "40001"}, {"app", "shop"}}));
+  });
+  GetAccessTokenResponse response;
+  grpc::Status status = Call("shop", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), "app shop: WeChat rejected the secret");
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(details.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.reason(), "WECHAT_APP_MISCONFIGURED");
+  EXPECT_EQ(info.domain(), "wxgate");
+  EXPECT_EQ(info.metadata().at("errcode"), "40001");
+  EXPECT_EQ(info.metadata().at("app"), "shop");
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+TEST_F(CallTest, DroppedResponderStillAnswers) {
+  StartServer([](CallContext&, const GetAccessTokenRequest&, TokenResponder) {});
+  GetAccessTokenResponse response;
+  grpc::Status status = Call("shop", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_NE(status.error_message().find("without an answer"), std::string::npos);
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+TEST_F(CallTest, DeadlineRunsCancelHook) {
+  absl::Notification hook_ran;
+  StartServer([&](CallContext& ctx, const GetAccessTokenRequest&, TokenResponder responder) {
+    // Like an upstream transfer: the reply comes only when the hook cancels it.
+    auto shared = std::make_shared<TokenResponder>(std::move(responder));
+    ctx.OnCancel([&hook_ran, shared] {
+      shared->Reply(absl::CancelledError("upstream transfer cancelled"));
+      hook_ran.Notify();
+    });
+  });
+  GetAccessTokenResponse response;
+  grpc::Status status = Call("shop", &response, absl::Milliseconds(200));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(hook_ran.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+TEST_F(CallTest, HandlerSeesCallerDeadline) {
+  std::atomic<int64_t> seen_s{-1};
+  StartServer([&](CallContext& ctx, const GetAccessTokenRequest& request, TokenResponder r) {
+    seen_s = absl::ToInt64Seconds(ctx.deadline() - absl::Now());
+    r.Reply(TokenFor(request));
+  });
+  GetAccessTokenResponse response;
+  ASSERT_TRUE(Call("shop", &response, absl::Hours(1)).ok());
+  // gRPC rounds the timeout it puts on the wire; an hour stays about an hour.
+  EXPECT_GT(seen_s.load(), 3500);
+  EXPECT_LT(seen_s.load(), 3700);
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+TEST_F(CallTest, ShutdownWithCallsInFlight) {
+  Parking parking;
+  StartServer([&](CallContext& ctx, const GetAccessTokenRequest& request, TokenResponder r) {
+    // Half the calls answer only when cancelled, half stay parked until after
+    // the server cancelled them, answered late from another thread.
+    if (request.app() == "cancel-me") {
+      auto shared = std::make_shared<TokenResponder>(std::move(r));
+      ctx.OnCancel([shared] { shared->Reply(absl::CancelledError("shutting down")); });
+    } else {
+      parking.Park(std::move(r), request);
+    }
+  });
+  constexpr int kEach = 10;
+  std::vector<std::thread> clients;
+  std::atomic<int> finished{0};
+  for (int i = 0; i < 2 * kEach; ++i) {
+    clients.emplace_back([&, i] {
+      GetAccessTokenResponse response;
+      Call(i % 2 ? "cancel-me" : "park-me", &response);
+      ++finished;
+    });
+  }
+  ASSERT_TRUE(parking.WaitFor(kEach));
+  std::thread late_replier([&] {
+    // Runs while Shutdown waits for the last call: the replies hop through
+    // alarms onto completion queues that must still be up.
+    ASSERT_TRUE(parking.WaitFor(kEach));
+    for (auto& [responder, request] : parking.TakeAll()) responder.Reply(TokenFor(request));
+  });
+  EXPECT_TRUE(server_->Shutdown(absl::ZeroDuration(), absl::Seconds(30)));
+  late_replier.join();
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(finished.load(), 2 * kEach);
+  EXPECT_EQ(server_->live_calls(), 0);
+}
+
+TEST_F(CallTest, DrainingReportsNotServingAndLetsCallsFinish) {
+  Parking parking;
+  StartServer([&](CallContext&, const GetAccessTokenRequest& request, TokenResponder r) {
+    parking.Park(std::move(r), request);
+  });
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext watch_ctx;
+  grpc::health::v1::HealthCheckRequest watch_request;  // "": the whole server
+  auto watch = health->Watch(&watch_ctx, watch_request);
+  grpc::health::v1::HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  GetAccessTokenResponse response;
+  grpc::Status status;
+  std::thread client([&] { status = Call("shop", &response); });
+  ASSERT_TRUE(parking.WaitFor(1));
+  std::thread shutdown([&] { EXPECT_TRUE(server_->Shutdown(absl::Seconds(60))); });
+  // The call is answered only once the server is draining: the grace period
+  // must let it through.
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  // An open Watch stream would hold shutdown for the whole grace period.
+  watch_ctx.TryCancel();
+  watch->Finish();
+  for (auto& [responder, request] : parking.TakeAll()) responder.Reply(TokenFor(request));
+  client.join();
+  shutdown.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.access_token(), "token-for-shop");
+}
+
+}  // namespace
+}  // namespace wxgate::rpc
