@@ -1,0 +1,73 @@
+#ifndef WXGATE_SERVER_CACHE_CACHE_POLICY_H_
+#define WXGATE_SERVER_CACHE_CACHE_POLICY_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace wxgate::cache {
+
+struct TokenCacheOptions {
+  // How long before a value stops being served a Get starts a background
+  // refresh. Scaled for short lifetimes: the window is
+  // min(refresh_margin, lifetime / 5), so a 7200 s token refreshes 5 min
+  // ahead and a 5 s one 1 s ahead, never on every call.
+  absl::Duration refresh_margin = absl::Minutes(5);
+
+  // A value stops being served this long before upstream's expiry: covers
+  // clock drift and the time a call made with it spends in flight. Used as
+  // min(expiry_skew, lifetime / 10). The lifetime is counted from the moment
+  // the fetch started, not when it answered, which errs on the early side.
+  absl::Duration expiry_skew = absl::Minutes(1);
+
+  // After a configuration error (MarkConfigError) every Get answers that
+  // error from memory for this long; the next Get after it fetches once.
+  absl::Duration config_error_hold = absl::Minutes(1);
+
+  // Backoff after consecutive transient failures: initial * 2^(n-1), capped at
+  // max_backoff, then jittered to [d/2, d). No fetch starts during it; Gets
+  // that have no valid value get the last error.
+  absl::Duration initial_backoff = absl::Seconds(1);
+  absl::Duration max_backoff = absl::Seconds(30);
+
+  // The upstream deadline of each fetch, independent of the callers' deadlines
+  // (see token_cache.h).
+  absl::Duration fetch_timeout = absl::Seconds(10);
+
+  // A fetch that has not completed this long after fetch_timeout (a fetcher
+  // that lost its callback) fails its waiters with UNAVAILABLE.
+  absl::Duration watchdog_grace = absl::Seconds(2);
+
+  // The store lock taken around a fetch, so one replica fetches for all. Must
+  // exceed fetch_timeout + watchdog_grace so that it outlives the fetch.
+  absl::Duration lock_ttl = absl::Seconds(15);
+
+  // How often a replica that found the lock taken looks for the value again.
+  absl::Duration lock_poll_interval = absl::Milliseconds(250);
+
+  // Names this cache as a lock owner in a shared store; random when empty.
+  std::string instance_id;
+};
+
+// INVALID_ARGUMENT naming the first field that is out of range.
+absl::Status ValidateOptions(const TokenCacheOptions& options);
+
+// When a value fetched at `fetched_at` and expiring upstream at `expires_at`
+// starts being refreshed and stops being served.
+struct ValueTiming {
+  absl::Time refresh_at;
+  absl::Time usable_until;
+};
+ValueTiming ComputeTiming(absl::Time fetched_at, absl::Time expires_at,
+                          const TokenCacheOptions& options);
+
+// The pause after the `failures`-th consecutive transient failure (>= 1);
+// `uniform01` is a random draw in [0, 1). The result lies in [d/2, d) where
+// d = min(max, initial * 2^(failures-1)).
+absl::Duration BackoffDelay(int failures, absl::Duration initial, absl::Duration max,
+                            double uniform01);
+
+}  // namespace wxgate::cache
+
+#endif  // WXGATE_SERVER_CACHE_CACHE_POLICY_H_

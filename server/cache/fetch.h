@@ -1,0 +1,57 @@
+#ifndef WXGATE_SERVER_CACHE_FETCH_H_
+#define WXGATE_SERVER_CACHE_FETCH_H_
+
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace wxgate::cache {
+
+// What a fetcher hands back: the credential and upstream's `expires_in`.
+struct FetchedValue {
+  std::string value;
+  absl::Duration expires_in;
+};
+
+using FetchCallback = absl::AnyInvocable<void(absl::StatusOr<FetchedValue>) &&>;
+
+// Gets a fresh credential from upstream (one typed-client call). The cache
+// never calls it under a lock. Per key the cache runs one fetch at a time, but
+// the next may start on another thread before the previous call has returned,
+// so a fetcher must be callable concurrently. It calls `done` exactly once,
+// inline or from any thread, and must not block. `deadline` is the fetch's own
+// upstream deadline (TokenCacheOptions::fetch_timeout from its start), not a
+// caller's.
+//
+// Errors: whatever the typed client returns. Mark configuration errors with
+// MarkConfigError (or give them an ErrorInfo reason ending in
+// "_MISCONFIGURED") so the cache holds them instead of retrying; every other
+// error is treated as transient and retried with backoff.
+using Fetcher = absl::AnyInvocable<void(absl::Time deadline, FetchCallback done) const>;
+
+// Tags `status` as a configuration error: a wrong appid or secret, an IP not
+// on the whitelist. Such errors cannot heal by retrying, so the cache answers
+// them from memory for config_error_hold instead of spending quota.
+absl::Status MarkConfigError(absl::Status status);
+
+// Whether the status carries the MarkConfigError tag or an ErrorInfo reason
+// ending in "_MISCONFIGURED" (e.g. WECHAT_APP_MISCONFIGURED).
+bool IsConfigError(const absl::Status& status);
+
+// Upstream errcodes that, answered by a token or ticket endpoint, mean the
+// credentials are misconfigured (wechat-api.md §2.1): 40001 (secret wrong, on
+// the token endpoint only), 40013, 40125, 40164, 60020, 40056, 40091. For
+// typed clients building their fetchers.
+bool IsCredentialConfigErrcode(int errcode);
+
+// Upstream errcodes that reject the access token a call was made with:
+// 40001, 40014, 42001. The caller refreshes that token and retries once
+// (CallWithToken).
+bool IsTokenRejectedErrcode(int errcode);
+
+}  // namespace wxgate::cache
+
+#endif  // WXGATE_SERVER_CACHE_FETCH_H_

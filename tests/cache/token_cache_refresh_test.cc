@@ -1,0 +1,260 @@
+// Compare-and-refresh and the retry-once helper.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/cache/call_with_token.h"
+#include "server/cache/token_cache.h"
+#include "server/common/errors.h"
+#include "tests/cache/cache_test_support.h"
+
+namespace wxgate::cache {
+namespace {
+
+using testing::CacheHarness;
+using ::testing::Each;
+using ::testing::ElementsAre;
+using ::testing::Eq;
+using testing::FakeFetcher;
+using testing::Recorder;
+using testing::ValueOf;
+
+constexpr absl::Duration kTwoHours = absl::Hours(2);
+
+class RefreshTest : public ::testing::Test {
+ protected:
+  RefreshTest() : entry_(h_.cache->Register("k", fetcher_.AsFetcher())) {}
+
+  // Fills the entry with `value`.
+  void Warm(const std::string& value) {
+    Recorder recorder;
+    entry_.Get(absl::InfiniteFuture(), recorder.Callback());
+    ASSERT_TRUE(fetcher_.Complete(value, kTwoHours));
+    ASSERT_EQ(ValueOf(recorder.last()), value);
+  }
+
+  CacheHarness h_;
+  FakeFetcher fetcher_;
+  TokenCache::Entry& entry_;
+};
+
+TEST_F(RefreshTest, RefreshOfTheCurrentValueFetches) {
+  Warm("T1");
+  Recorder recorder;
+  entry_.Refresh("T1", h_.In(absl::Seconds(5)), recorder.Callback());
+  EXPECT_EQ(fetcher_.calls(), 2);
+  EXPECT_EQ(recorder.count(), 0u);
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  EXPECT_THAT(recorder.Summary(), ElementsAre("T2"));
+}
+
+TEST_F(RefreshTest, StaleRefreshAfterSomeoneRefreshedAnswersTheNewValueWithoutFetching) {
+  Warm("T1");
+  Recorder first;
+  entry_.Refresh("T1", absl::InfiniteFuture(), first.Callback());
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  ASSERT_EQ(fetcher_.calls(), 2);
+
+  // A caller that used T1 before the refresh reports it late.
+  Recorder late;
+  const TokenCache::WaitId id = entry_.Refresh("T1", absl::InfiniteFuture(), late.Callback());
+  EXPECT_EQ(id, 0u);
+  EXPECT_THAT(late.Summary(), ElementsAre("T2"));
+  EXPECT_EQ(fetcher_.calls(), 2);
+}
+
+TEST_F(RefreshTest, HundredConcurrentReportsOfOneValueCauseOneFetch) {
+  Warm("T1");
+  Recorder recorder;
+  for (int i = 0; i < 100; ++i) entry_.Refresh("T1", absl::InfiniteFuture(), recorder.Callback());
+  EXPECT_EQ(fetcher_.calls(), 2);
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  EXPECT_EQ(recorder.count(), 100u);
+  EXPECT_THAT(recorder.Summary(), Each(Eq("T2")));
+  EXPECT_EQ(fetcher_.calls(), 2);
+}
+
+TEST_F(RefreshTest, GetsAfterARejectionWaitForTheReplacement) {
+  Warm("T1");
+  Recorder refresh;
+  entry_.Refresh("T1", absl::InfiniteFuture(), refresh.Callback());
+  // Upstream said T1 is dead: nobody should be handed it any more.
+  Recorder get;
+  entry_.Get(absl::InfiniteFuture(), get.Callback());
+  EXPECT_EQ(get.count(), 0u);
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  EXPECT_THAT(get.Summary(), ElementsAre("T2"));
+  EXPECT_EQ(fetcher_.calls(), 2);
+}
+
+TEST_F(RefreshTest, RefreshJoinsABackgroundRefreshInFlight) {
+  Warm("T1");
+  h_.clock.Advance(absl::Seconds(6840));  // refresh window
+  Recorder get;
+  entry_.Get(absl::InfiniteFuture(), get.Callback());
+  EXPECT_THAT(get.Summary(), ElementsAre("T1"));
+  ASSERT_EQ(fetcher_.calls(), 2);
+
+  Recorder refresh;
+  entry_.Refresh("T1", absl::InfiniteFuture(), refresh.Callback());
+  EXPECT_EQ(fetcher_.calls(), 2);
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  EXPECT_THAT(refresh.Summary(), ElementsAre("T2"));
+}
+
+TEST_F(RefreshTest, RefreshOfAnUnknownValueOnAnEmptyEntryFetches) {
+  Recorder recorder;
+  entry_.Refresh("never-cached", absl::InfiniteFuture(), recorder.Callback());
+  EXPECT_EQ(fetcher_.calls(), 1);
+  ASSERT_TRUE(fetcher_.Complete("T1", kTwoHours));
+  EXPECT_THAT(recorder.Summary(), ElementsAre("T1"));
+}
+
+TEST_F(RefreshTest, RefreshDuringBackoffAnswersTheLastErrorWithoutFetching) {
+  Warm("T1");
+  Recorder first;
+  entry_.Refresh("T1", absl::InfiniteFuture(), first.Callback());
+  ASSERT_TRUE(fetcher_.Complete(absl::UnavailableError("upstream down")));
+  EXPECT_THAT(first.Summary(), ElementsAre("UNAVAILABLE"));
+
+  Recorder second;
+  entry_.Refresh("T1", absl::InfiniteFuture(), second.Callback());
+  EXPECT_THAT(second.Summary(), ElementsAre("UNAVAILABLE"));
+  EXPECT_EQ(fetcher_.calls(), 2);
+}
+
+// CallWithToken: a call that answers an errcode, as the typed clients do.
+struct Reply {
+  int errcode = 0;
+  std::string token_used;
+};
+
+IsTokenError<Reply> RejectedToken() {
+  return [](const absl::StatusOr<Reply>& reply) {
+    return reply.ok() && IsTokenRejectedErrcode(reply->errcode);
+  };
+}
+
+class CallWithTokenTest : public RefreshTest {
+ protected:
+  // A call that rejects every token in `rejected` with 40001.
+  TokenCall<Reply> Call(std::vector<std::string> rejected) {
+    return [this, rejected = std::move(rejected)](
+               const std::string& token, absl::AnyInvocable<void(absl::StatusOr<Reply>) &&> done) {
+      tokens_used_.push_back(token);
+      const bool reject = std::find(rejected.begin(), rejected.end(), token) != rejected.end();
+      std::move(done)(Reply{.errcode = reject ? 40001 : 0, .token_used = token});
+    };
+  }
+
+  absl::AnyInvocable<void(absl::StatusOr<Reply>) &&> Capture() {
+    return [this](absl::StatusOr<Reply> reply) {
+      ++done_calls_;
+      reply_ = std::move(reply);
+    };
+  }
+
+  std::vector<std::string> tokens_used_;
+  int done_calls_ = 0;
+  absl::StatusOr<Reply> reply_ = absl::UnknownError("not called");
+};
+
+TEST_F(CallWithTokenTest, AcceptedTokenIsNotRefreshed) {
+  Warm("T1");
+  CallWithToken<Reply>(entry_, absl::InfiniteFuture(), Call({}), RejectedToken(), Capture());
+  EXPECT_EQ(done_calls_, 1);
+  ASSERT_TRUE(reply_.ok());
+  EXPECT_EQ(reply_->errcode, 0);
+  EXPECT_THAT(tokens_used_, ElementsAre("T1"));
+  EXPECT_EQ(fetcher_.calls(), 1);
+}
+
+TEST_F(CallWithTokenTest, RejectedTokenIsRefreshedAndTheCallRetriedOnce) {
+  Warm("T1");
+  fetcher_.SetAutoAnswer([](int) -> absl::StatusOr<FetchedValue> {
+    return FetchedValue{.value = "T2", .expires_in = kTwoHours};
+  });
+  CallWithToken<Reply>(entry_, absl::InfiniteFuture(), Call({"T1"}), RejectedToken(), Capture());
+  EXPECT_EQ(done_calls_, 1);
+  ASSERT_TRUE(reply_.ok());
+  EXPECT_EQ(reply_->errcode, 0);
+  EXPECT_EQ(reply_->token_used, "T2");
+  EXPECT_THAT(tokens_used_, ElementsAre("T1", "T2"));
+  EXPECT_EQ(fetcher_.calls(), 2);
+}
+
+TEST_F(CallWithTokenTest, NeverLoopsWhenUpstreamKeepsRejecting) {
+  Warm("T");
+  // Upstream hands out the same token it then rejects (WeCom may return the
+  // same token within its validity).
+  fetcher_.SetAutoAnswer([](int) -> absl::StatusOr<FetchedValue> {
+    return FetchedValue{.value = "T", .expires_in = kTwoHours};
+  });
+  CallWithToken<Reply>(entry_, absl::InfiniteFuture(), Call({"T"}), RejectedToken(), Capture());
+  EXPECT_EQ(done_calls_, 1);
+  ASSERT_TRUE(reply_.ok());
+  EXPECT_EQ(reply_->errcode, 40001);                 // the retry's own outcome, handed back
+  EXPECT_THAT(tokens_used_, ElementsAre("T", "T"));  // one call, one retry
+  EXPECT_EQ(fetcher_.calls(), 2);                    // one warm fetch, one refresh
+}
+
+TEST_F(CallWithTokenTest, RetryWorksAcrossAsynchronousCompletions) {
+  Warm("T1");
+  CallWithToken<Reply>(entry_, absl::InfiniteFuture(), Call({"T1"}), RejectedToken(), Capture());
+  // The refresh is queued on the fetcher: nothing has completed yet.
+  EXPECT_EQ(done_calls_, 0);
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  EXPECT_EQ(done_calls_, 1);
+  EXPECT_THAT(tokens_used_, ElementsAre("T1", "T2"));
+}
+
+TEST_F(CallWithTokenTest, CacheErrorsReachDoneWithoutCalling) {
+  CallWithToken<Reply>(entry_, absl::InfiniteFuture(), Call({}), RejectedToken(), Capture());
+  ASSERT_TRUE(fetcher_.Complete(absl::UnavailableError("down")));
+  EXPECT_EQ(done_calls_, 1);
+  EXPECT_EQ(reply_.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(tokens_used_.empty());
+}
+
+TEST_F(CallWithTokenTest, RefreshErrorReachesDone) {
+  Warm("T1");
+  fetcher_.SetAutoAnswer([](int) -> absl::StatusOr<FetchedValue> {
+    return MarkConfigError(absl::PermissionDeniedError("ip not whitelisted"));
+  });
+  CallWithToken<Reply>(entry_, absl::InfiniteFuture(), Call({"T1"}), RejectedToken(), Capture());
+  EXPECT_EQ(done_calls_, 1);
+  EXPECT_EQ(reply_.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(tokens_used_, ElementsAre("T1"));
+}
+
+TEST_F(CallWithTokenTest, ErrorStatusesCanBeTokenErrorsToo) {
+  Warm("T1");
+  fetcher_.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  int attempts = 0;
+  TokenCall<int> call = [&attempts](const std::string& token,
+                                    absl::AnyInvocable<void(absl::StatusOr<int>) &&> done) {
+    ++attempts;
+    if (token == "T1") {
+      std::move(done)(MakeError(absl::StatusCode::kUnauthenticated, "WECHAT_TOKEN_REJECTED", "x"));
+    } else {
+      std::move(done)(42);
+    }
+  };
+  absl::StatusOr<int> result = 0;
+  CallWithToken<int>(
+      entry_, absl::InfiniteFuture(), std::move(call),
+      [](const absl::StatusOr<int>& r) {
+        return ErrorReason(r.status()) == "WECHAT_TOKEN_REJECTED";
+      },
+      [&result](absl::StatusOr<int> r) { result = std::move(r); });
+  EXPECT_EQ(attempts, 2);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(*result, 42);
+}
+
+}  // namespace
+}  // namespace wxgate::cache

@@ -1,0 +1,236 @@
+// Several caches ("replicas") sharing one store: the protocol a Redis store
+// will run, exercised here with the in-memory store.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/cache/in_memory_value_store.h"
+#include "server/cache/token_cache.h"
+#include "tests/cache/cache_test_support.h"
+
+namespace wxgate::cache {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeFetcher;
+using testing::Recorder;
+
+constexpr absl::Duration kTwoHours = absl::Hours(2);
+
+// Fails every operation, as an unreachable Redis would.
+class DownStore final : public ValueStore {
+ public:
+  void Read(absl::string_view, ReadCallback done) override {
+    std::move(done)(absl::UnavailableError("store down"));
+  }
+  void CompareAndSet(absl::string_view, std::optional<std::string>, StoredValue,
+                     CasCallback done) override {
+    std::move(done)(absl::UnavailableError("store down"));
+  }
+  void TryLock(absl::string_view, absl::string_view, absl::Duration, LockCallback done) override {
+    std::move(done)(absl::UnavailableError("store down"));
+  }
+  void Unlock(absl::string_view, absl::string_view, DoneCallback done) override {
+    std::move(done)(absl::UnavailableError("store down"));
+  }
+};
+
+// Holds Reads until the test releases them, as a slow remote store would.
+class GatedStore final : public ValueStore {
+ public:
+  explicit GatedStore(ValueStore& inner) : inner_(inner) {}
+
+  void Close() { closed_ = true; }
+  void ReleaseAll() {
+    closed_ = false;
+    std::vector<absl::AnyInvocable<void()&&>> held = std::move(held_);
+    for (auto& read : held) std::move(read)();
+  }
+
+  void Read(absl::string_view key, ReadCallback done) override {
+    if (!closed_) return inner_.Read(key, std::move(done));
+    held_.push_back([this, key = std::string(key), done = std::move(done)]() mutable {
+      inner_.Read(key, std::move(done));
+    });
+  }
+  void CompareAndSet(absl::string_view key, std::optional<std::string> expected,
+                     StoredValue desired, CasCallback done) override {
+    inner_.CompareAndSet(key, std::move(expected), std::move(desired), std::move(done));
+  }
+  void TryLock(absl::string_view key, absl::string_view owner, absl::Duration ttl,
+               LockCallback done) override {
+    inner_.TryLock(key, owner, ttl, std::move(done));
+  }
+  void Unlock(absl::string_view key, absl::string_view owner, DoneCallback done) override {
+    inner_.Unlock(key, owner, std::move(done));
+  }
+
+ private:
+  ValueStore& inner_;
+  bool closed_ = false;
+  std::vector<absl::AnyInvocable<void() &&>> held_;
+};
+
+struct Replica {
+  Replica(ValueStore& store, const Clock& clock, Scheduler& scheduler, const std::string& name) {
+    TokenCacheOptions options;
+    options.instance_id = name;
+    cache = *TokenCache::Create(store, clock, scheduler, options, [] { return 0.5; });
+    entry = &cache->Register("wechat_token:wx1:fp=00", fetcher.AsFetcher());
+  }
+
+  // A Get; its outcome if it completed inline.
+  std::string GetNow(const Clock& clock) {
+    Recorder recorder;
+    entry->Get(clock.Now() + absl::Seconds(5), recorder.Callback());
+    return recorder.count() == 0 ? "(waiting)" : recorder.Summary().front();
+  }
+
+  FakeFetcher fetcher;
+  std::unique_ptr<TokenCache> cache;
+  TokenCache::Entry* entry = nullptr;
+};
+
+class ReplicaTest : public ::testing::Test {
+ protected:
+  SimulatedClock clock_;
+  SimulatedScheduler scheduler_{clock_};
+  InMemoryValueStore store_{clock_};
+  Replica a_{store_, clock_, scheduler_, "a"};
+  Replica b_{store_, clock_, scheduler_, "b"};
+};
+
+TEST_F(ReplicaTest, SecondReplicaAdoptsTheStoredValueWithoutFetching) {
+  a_.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  EXPECT_EQ(a_.GetNow(clock_), "token-1");
+  EXPECT_EQ(b_.GetNow(clock_), "token-1");
+  EXPECT_EQ(b_.fetcher.calls(), 0);
+}
+
+TEST_F(ReplicaTest, ReplicaThatFindsTheLockTakenWaitsForTheOthersFetch) {
+  Recorder ra;
+  Recorder rb;
+  a_.entry->Get(absl::InfiniteFuture(), ra.Callback());  // a holds the lock, fetching
+  b_.entry->Get(absl::InfiniteFuture(), rb.Callback());  // b finds it taken and polls
+  EXPECT_EQ(b_.fetcher.calls(), 0);
+
+  scheduler_.AdvanceBy(absl::Seconds(1));  // b polls a few times; still nothing
+  EXPECT_EQ(rb.count(), 0u);
+  ASSERT_TRUE(a_.fetcher.Complete("T1", kTwoHours));
+  EXPECT_THAT(ra.Summary(), ElementsAre("T1"));
+  scheduler_.AdvanceBy(TokenCacheOptions().lock_poll_interval);
+  EXPECT_THAT(rb.Summary(), ElementsAre("T1"));
+  EXPECT_EQ(b_.fetcher.calls(), 0);
+}
+
+TEST_F(ReplicaTest, RefreshAheadAdoptsWhatAnotherReplicaRefreshed) {
+  a_.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  ASSERT_EQ(a_.GetNow(clock_), "token-1");
+  ASSERT_EQ(b_.GetNow(clock_), "token-1");
+  clock_.Advance(absl::Seconds(6840));
+  EXPECT_EQ(a_.GetNow(clock_), "token-1");  // serves, and refreshes to token-2
+  EXPECT_EQ(a_.GetNow(clock_), "token-2");
+  EXPECT_EQ(b_.GetNow(clock_), "token-1");  // serves, and finds token-2 stored
+  EXPECT_EQ(b_.GetNow(clock_), "token-2");
+  EXPECT_EQ(a_.fetcher.calls(), 2);
+  EXPECT_EQ(b_.fetcher.calls(), 0);
+}
+
+TEST_F(ReplicaTest, RefreshOfAValueAnotherReplicaReplacedAdoptsTheReplacement) {
+  a_.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  ASSERT_EQ(a_.GetNow(clock_), "token-1");
+  ASSERT_EQ(b_.GetNow(clock_), "token-1");
+  Recorder ra;
+  a_.entry->Refresh("token-1", absl::InfiniteFuture(), ra.Callback());
+  ASSERT_THAT(ra.Summary(), ElementsAre("token-2"));
+
+  // b still holds token-1 locally; upstream now rejects it.
+  Recorder rb;
+  b_.entry->Refresh("token-1", absl::InfiniteFuture(), rb.Callback());
+  EXPECT_THAT(rb.Summary(), ElementsAre("token-2"));
+  EXPECT_EQ(b_.fetcher.calls(), 0);
+  EXPECT_EQ(a_.fetcher.calls(), 2);
+}
+
+TEST_F(ReplicaTest, RejectedValueIsNotAdoptedBackFromTheStore) {
+  a_.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  ASSERT_EQ(a_.GetNow(clock_), "token-1");
+  b_.fetcher.SetAutoAnswer([](int) -> absl::StatusOr<FetchedValue> {
+    return FetchedValue{.value = "from-b", .expires_in = kTwoHours};
+  });
+  Recorder rb;
+  b_.entry->Refresh("token-1", absl::InfiniteFuture(), rb.Callback());
+  EXPECT_THAT(rb.Summary(), ElementsAre("from-b"));
+  EXPECT_EQ(b_.fetcher.calls(), 1);
+  // And the store now holds b's value for everyone.
+  Recorder ra;
+  a_.entry->Refresh("token-1", absl::InfiniteFuture(), ra.Callback());
+  EXPECT_THAT(ra.Summary(), ElementsAre("from-b"));
+  EXPECT_EQ(a_.fetcher.calls(), 1);
+}
+
+TEST_F(ReplicaTest, WriteThatLosesTheRaceAdoptsTheStoredValue) {
+  Recorder ra;
+  Recorder rb;
+  a_.entry->Get(absl::InfiniteFuture(), ra.Callback());  // a: lock, fetch pending
+  b_.entry->Get(absl::InfiniteFuture(), rb.Callback());  // b: polls
+  // a's upstream hangs past its lock's TTL: b takes the lock and fetches.
+  scheduler_.AdvanceBy(TokenCacheOptions().lock_ttl);
+  ASSERT_EQ(b_.fetcher.calls(), 1);
+  ASSERT_TRUE(b_.fetcher.Complete("from-b", kTwoHours));
+  EXPECT_THAT(rb.Summary(), ElementsAre("from-b"));
+
+  // a's answer finally arrives; its CompareAndSet fails and the store wins.
+  ASSERT_TRUE(a_.fetcher.Complete("from-a", kTwoHours));
+  EXPECT_THAT(ra.Summary(), ElementsAre("from-b"));
+  EXPECT_EQ(a_.GetNow(clock_), "from-b");
+}
+
+TEST(ReplicaStoreDownTest, UnreachableStoreDegradesToLocalSingleFlight) {
+  SimulatedClock clock;
+  SimulatedScheduler scheduler(clock);
+  DownStore store;
+  Replica replica(store, clock, scheduler, "a");
+  Recorder recorder;
+  for (int i = 0; i < 10; ++i) replica.entry->Get(absl::InfiniteFuture(), recorder.Callback());
+  EXPECT_EQ(replica.fetcher.calls(), 1);
+  ASSERT_TRUE(replica.fetcher.Complete("T1", kTwoHours));
+  EXPECT_EQ(recorder.count(), 10u);
+  EXPECT_EQ(replica.GetNow(clock), "T1");
+  EXPECT_EQ(replica.fetcher.calls(), 1);
+}
+
+// Found by the stress test: a late report of an older value, arriving while
+// the refresh of the newer one is reading the store, must not make that
+// refresh adopt the newer (rejected) value back.
+TEST(ReplicaSlowStoreTest, LateReportOfAnOlderValueDoesNotUnrejectTheNewerOne) {
+  SimulatedClock clock;
+  SimulatedScheduler scheduler(clock);
+  InMemoryValueStore memory(clock);
+  GatedStore store(memory);
+  Replica replica(store, clock, scheduler, "a");
+  replica.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  ASSERT_EQ(replica.GetNow(clock), "token-1");
+  Recorder first;
+  replica.entry->Refresh("token-1", absl::InfiniteFuture(), first.Callback());
+  ASSERT_THAT(first.Summary(), ElementsAre("token-2"));
+
+  store.Close();
+  Recorder current;
+  replica.entry->Refresh("token-2", absl::InfiniteFuture(), current.Callback());
+  Recorder stale;
+  replica.entry->Refresh("token-1", absl::InfiniteFuture(), stale.Callback());
+  store.ReleaseAll();
+
+  EXPECT_THAT(current.Summary(), ElementsAre("token-3"));
+  EXPECT_THAT(stale.Summary(), ElementsAre("token-3"));
+  EXPECT_EQ(replica.fetcher.calls(), 3);
+}
+
+}  // namespace
+}  // namespace wxgate::cache
