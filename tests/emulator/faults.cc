@@ -14,7 +14,9 @@ void Scramble(simdjson::dom::element element, absl::string_view key, test::JsonW
   switch (element.type()) {
     case simdjson::dom::element_type::OBJECT: {
       out.BeginObject();
-      for (simdjson::dom::key_value_pair field : element.get_object().value_unsafe()) {
+      // Named: ranging over value_unsafe() of the temporary result would dangle.
+      simdjson::dom::object object = element.get_object().value_unsafe();
+      for (simdjson::dom::key_value_pair field : object) {
         absl::string_view name(field.key.data(), field.key.size());
         out.Key(name);
         Scramble(field.value, name, out);

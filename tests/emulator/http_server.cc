@@ -264,7 +264,10 @@ void HttpServer::Deliver(const Fault* fault, Reply reply, httplib::Response& res
   if (fault != nullptr && fault->slow_body) {
     const int stop_fd = stop_pipe_[0];
     const int interval_ms = ToPollMs(options_.slow_body_interval);
-    response.set_content_provider(reply.body.size(), reply.content_type,
+    // Sized before the body moves into the provider: argument evaluation
+    // order is unspecified.
+    const size_t size = reply.body.size();
+    response.set_content_provider(size, reply.content_type,
                                   [body = std::move(reply.body), stop_fd, interval_ms](
                                       size_t offset, size_t length, httplib::DataSink& sink) {
                                     if (offset > 0) {

@@ -53,7 +53,8 @@ absl::StatusOr<HttpReply> ControlClient::Perform(absl::string_view method, absl:
   curl_easy_setopt(curl, CURLOPT_PROXY, "");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 120000L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(timeout_)));
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
@@ -65,14 +66,21 @@ absl::StatusOr<HttpReply> ControlClient::Perform(absl::string_view method, absl:
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   if (code != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat(method, " ", path, ": ", curl_easy_strerror(code),
-                                               error[0] != '\0' ? ": " : "", error));
+    return absl::Status(code == CURLE_OPERATION_TIMEDOUT ? absl::StatusCode::kDeadlineExceeded
+                                                         : absl::StatusCode::kUnavailable,
+                        absl::StrCat(method, " ", path, ": ", curl_easy_strerror(code),
+                                     error[0] != '\0' ? ": " : "", error));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
   if (absl::StatusOr<JsonDoc> json = JsonDoc::Parse(reply.body); json.ok()) {
     reply.json = *std::move(json);
   }
   return reply;
+}
+
+void ControlClient::set_timeout(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  timeout_ = timeout;
 }
 
 absl::StatusOr<HttpReply> ControlClient::Get(absl::string_view path) {

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "tests/support/json.h"
 
 namespace wxgate::test {
@@ -43,6 +44,10 @@ class ControlClient {
   absl::StatusOr<JsonDoc> PostJson(absl::string_view path, absl::string_view json_body);
   absl::StatusOr<JsonDoc> DeleteJson(absl::string_view path);
 
+  // Bound on each call (default 120 s). A timeout is DEADLINE_EXCEEDED,
+  // other transport failures UNAVAILABLE.
+  void set_timeout(absl::Duration timeout);
+
   const std::string& base_url() const { return base_url_; }
 
  private:
@@ -53,6 +58,7 @@ class ControlClient {
   const std::string ca_file_;
   absl::Mutex mu_;
   void* curl_ ABSL_GUARDED_BY(mu_) = nullptr;  // CURL*, kept to reuse the connection
+  absl::Duration timeout_ ABSL_GUARDED_BY(mu_) = absl::Seconds(120);
 };
 
 // Expects a 200 JSON reply; turns anything else into an error.

@@ -39,6 +39,8 @@ class Subprocess {
  public:
   enum class Stream { kStdout = 0, kStderr = 1 };
 
+  // Set fields one by one: GCC's -Wextra flags designated initializers that
+  // leave fields out.
   struct Options {
     // argv[0] is the program: a path, or a name looked up in PATH.
     std::vector<std::string> argv;
