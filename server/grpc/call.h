@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/request_scope.h"
 #include "server/grpc/status.h"
 
 namespace wxgate::rpc {
@@ -90,16 +91,13 @@ void SetPollingThreadCq(grpc::CompletionQueue* cq);
 grpc::CompletionQueue* PollingThreadCq();
 
 // What a handler may ask of its call. Thread-safe.
-class CallContext {
+class CallContext : public RequestScope {
  public:
-  // The caller's deadline; absl::InfiniteFuture() when it set none.
-  absl::Time deadline() const { return deadline_; }
+  absl::Time deadline() const override { return deadline_; }
 
-  // Runs `fn` once if the call is cancelled (caller gone, deadline passed,
-  // server shutdown) before it ends; at once, on this thread, when that has
-  // already happened. Replaces an earlier registration. The callback runs on the
-  // call's CQ thread and must not block: it typically cancels an upstream transfer.
-  void OnCancel(absl::AnyInvocable<void() &&> fn);
+  // See RequestScope. The hook runs on the call's CQ thread when gRPC reports
+  // the cancellation.
+  void OnCancel(absl::AnyInvocable<void() &&> fn) override;
 
   // The caller's address, for logs.
   std::string peer() const { return ctx_.peer(); }

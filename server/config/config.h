@@ -1,0 +1,98 @@
+#ifndef WXGATE_SERVER_CONFIG_CONFIG_H_
+#define WXGATE_SERVER_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace wxgate::config {
+
+enum class AppKind { kMiniProgram, kOfficialAccount, kWeComApp };
+
+// "mini_program", "official_account", "wecom_app": the config's own words.
+absl::string_view AppKindName(AppKind kind);
+
+// One configured app, secret resolved. Never log `secret`.
+struct App {
+  std::string name;
+  AppKind kind = AppKind::kMiniProgram;
+  // The WeChat appid, or the WeCom corp id.
+  std::string app_id;
+  // WeCom only; 0 for secrets that belong to no agent.
+  int64_t agent_id = 0;
+  std::string secret;
+  // Lowercase host patterns ("shop.example.com", "*.example.com"); empty: any.
+  std::vector<std::string> allowed_page_hosts;
+  bool token_service_enabled = false;
+};
+
+struct UpstreamSettings {
+  std::string wechat_base_url = "https://api.weixin.qq.com";
+  std::string wecom_base_url = "https://qyapi.weixin.qq.com";
+  std::string ca_file;
+  absl::Duration timeout = absl::Seconds(5);
+  absl::Duration connect_timeout = absl::Seconds(2);
+  std::string proxy;
+  int max_connections_per_host = 512;
+  int64_t max_response_bytes = 1 << 20;
+};
+
+struct CacheSettings {
+  absl::Duration refresh_margin = absl::Minutes(5);
+  absl::Duration config_error_hold = absl::Minutes(1);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Zero: external contact lookups are not cached.
+  absl::Duration external_contact_ttl = absl::ZeroDuration();
+};
+
+struct SessionSettings {
+  absl::Duration ttl = absl::Hours(72);
+  int64_t max_entries = 1000000;
+  // Zero: no age check.
+  absl::Duration max_watermark_age = absl::ZeroDuration();
+};
+
+// The validated configuration the server runs with (see
+// proto/wxgate/config/v1/config.proto for what each field means).
+struct Settings {
+  std::string listen_address;
+  int threads = 0;  // 0: one per core
+  int calls_per_method = 16;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  int max_receive_message_bytes = 256 * 1024;
+  UpstreamSettings upstream;
+  CacheSettings cache;
+  SessionSettings sessions;
+  std::vector<App> apps;
+
+  // The app called `name`, or nullptr.
+  const App* FindApp(absl::string_view name) const;
+};
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup ProcessEnv();
+
+// Parses and validates a text-format wxgate.config.v1.Config and resolves the
+// secrets. A syntax error names `source` and the line and column; a semantic
+// error names the field, e.g. `apps["shop"].mini_program.app_id`. Messages
+// name environment variables and files, never a secret. INVALID_ARGUMENT,
+// or NOT_FOUND / PERMISSION_DENIED for unreadable secret or CA files.
+absl::StatusOr<Settings> ParseConfig(absl::string_view text, absl::string_view source,
+                                     const EnvLookup& env);
+
+// Reads `path` and parses it as above.
+absl::StatusOr<Settings> LoadConfigFile(const std::string& path, const EnvLookup& env);
+
+// Reads a whole file (config, secret, CA); errors name the path.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+}  // namespace wxgate::config
+
+#endif  // WXGATE_SERVER_CONFIG_CONFIG_H_

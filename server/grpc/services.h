@@ -1,0 +1,30 @@
+#ifndef WXGATE_SERVER_GRPC_SERVICES_H_
+#define WXGATE_SERVER_GRPC_SERVICES_H_
+
+#include "server/config/app_directory.h"
+#include "server/grpc/server.h"
+#include "wxgate/v1/identity.grpc.pb.h"
+#include "wxgate/v1/signature.grpc.pb.h"
+#include "wxgate/v1/token.grpc.pb.h"
+
+namespace wxgate::rpc {
+
+// The logic behind wxgate's three services. Everything must outlive the server.
+struct Backends {
+  const config::AppDirectory* apps = nullptr;
+};
+
+// wxgate.v1's services, with every RPC registered on `server`: one line per RPC.
+class WxgateServices {
+ public:
+  void RegisterAll(Server& server, const Backends& backends);
+
+ private:
+  v1::IdentityService::AsyncService identity_;
+  v1::SignatureService::AsyncService signature_;
+  v1::TokenService::AsyncService token_;
+};
+
+}  // namespace wxgate::rpc
+
+#endif  // WXGATE_SERVER_GRPC_SERVICES_H_
