@@ -1,0 +1,51 @@
+# Shared by scripts/demo, scripts/test and scripts/bench: Debian packages,
+# the build. Sourced, not run.
+
+WXGATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Every Debian 12 package the build, the tests and the demo need.
+WXGATE_PACKAGES=(
+  cmake ninja-build g++ pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libabsl-dev libssl-dev libcurl4-openssl-dev libsimdjson-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev
+  python3 python3-grpcio python3-grpc-tools
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs whichever of the given packages are missing (apt-get, as root or
+# through sudo). Quiet and quick when nothing is missing.
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
+    sudo=(sudo)
+  fi
+  log "installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+    die "apt-get update failed"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+# build_tree DIR [cmake args...]: configures once, then builds incrementally.
+build_tree() {
+  local dir="$1"
+  shift
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    log "configuring $dir"
+    cmake -S "$WXGATE_ROOT" -B "$dir" -G Ninja "$@" >/dev/null || die "cmake configure failed"
+  fi
+  log "building $dir"
+  cmake --build "$dir" -- -k 0 || die "build failed"
+}
