@@ -64,18 +64,30 @@ size_t SimulatedScheduler::pending() const {
 
 ThreadScheduler::ThreadScheduler() : thread_([this] { Loop(); }) {}
 
-ThreadScheduler::~ThreadScheduler() {
+ThreadScheduler::~ThreadScheduler() { Stop(); }
+
+void ThreadScheduler::Stop() {
+  std::map<Key, absl::AnyInvocable<void() &&>> dropped;  // destroyed outside the lock
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     wake_.Signal();
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  dropped.swap(tasks_);
+  when_.clear();
 }
 
 Scheduler::TaskId ThreadScheduler::RunAt(absl::Time when, absl::AnyInvocable<void() &&> task) {
   absl::MutexLock lock(&mu_);
   const TaskId id = next_id_++;
+  if (stopping_) {
+    mu_.Unlock();
+    task = nullptr;  // its captures are released outside the lock
+    mu_.Lock();
+    return id;
+  }
   const bool earliest = tasks_.empty() || Key{when, id} < tasks_.begin()->first;
   tasks_.emplace(Key{when, id}, std::move(task));
   when_.emplace(id, when);

@@ -68,12 +68,18 @@ class SimulatedScheduler final : public Scheduler {
 };
 
 // One thread running tasks at their (real) time. Tasks must be short and must
-// not block: they share the thread. Pending tasks are dropped at destruction,
-// which waits for a running task to finish; do not destroy it from a task.
+// not block: they share the thread. Pending tasks are dropped at Stop (or
+// destruction), which waits for a running task to finish; do not call it from
+// a task.
 class ThreadScheduler final : public Scheduler {
  public:
   ThreadScheduler();
   ~ThreadScheduler() override;
+
+  // Ends the thread and drops pending tasks. Afterwards RunAt drops its task
+  // and Cancel does nothing, so owners of scheduled tasks (the token cache)
+  // can be torn down after it without racing a task.
+  void Stop();
   ThreadScheduler(const ThreadScheduler&) = delete;
   ThreadScheduler& operator=(const ThreadScheduler&) = delete;
 

@@ -47,4 +47,14 @@ void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_
   status.SetPayload(absl::StrCat(kMetaPrefix, key), absl::Cord(value));
 }
 
+absl::Status WithApp(const absl::Status& status, absl::string_view app) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), absl::StrCat("app \"", app, "\": ", status.message()));
+  status.ForEachPayload([&out](absl::string_view type_url, const absl::Cord& value) {
+    out.SetPayload(type_url, value);
+  });
+  AddErrorMetadata(out, "app", app);
+  return out;
+}
+
 }  // namespace wxgate

@@ -37,6 +37,11 @@ ErrorMetadata GetErrorMetadata(const absl::Status& status);
 // Adds (or replaces) one metadata entry, e.g. the app name at a layer that knows it.
 void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_view value);
 
+// `status` with its message prefixed `app "<name>": ` and metadata app=<name>,
+// reason and metadata kept: how logic that serves a named app reports
+// errors from layers below it that do not know the app. OK stays OK.
+absl::Status WithApp(const absl::Status& status, absl::string_view app);
+
 }  // namespace wxgate
 
 #endif  // WXGATE_SERVER_COMMON_ERRORS_H_

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reply.h"
+#include "server/common/request_scope.h"
 
 namespace wxgate::rpc {
 namespace {
@@ -29,6 +31,19 @@ auto NotImplemented(const config::AppDirectory* apps, absl::string_view rpc,
   };
 }
 
+// The handler of an RPC whose logic is `(logic->*fn)(scope, request, reply)`:
+// the call is the logic's RequestScope and the responder its Reply.
+template <class Logic, class Request, class Response>
+auto Serve(const Logic* logic,
+           void (Logic::*fn)(RequestScope&, const Request&, Reply<Response>) const) {
+  return [logic, fn](CallContext& call, const Request& request, Responder<Response> responder) {
+    (logic->*fn)(call, request,
+                 [responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
+                   responder.Reply(std::move(result));
+                 });
+  };
+}
+
 }  // namespace
 
 void WxgateServices::RegisterAll(Server& server, const Backends& b) {
@@ -36,7 +51,6 @@ void WxgateServices::RegisterAll(Server& server, const Backends& b) {
   server.AddService(&signature_);
   server.AddService(&token_);
   constexpr AppKind kMini = AppKind::kMiniProgram;
-  constexpr AppKind kOa = AppKind::kOfficialAccount;
   constexpr AppKind kWeCom = AppKind::kWeComApp;
   using namespace ::wxgate::v1;  // NOLINT: request/response names only
   using Identity = IdentityService::AsyncService;
@@ -56,11 +70,11 @@ void WxgateServices::RegisterAll(Server& server, const Backends& b) {
   server.Handle(&identity_, &Identity::RequestBatchGetKfCustomers,
                 NotImplemented<BatchGetKfCustomersRequest, BatchGetKfCustomersResponse>(b.apps, "BatchGetKfCustomers", {kWeCom}));
   server.Handle(&signature_, &Signature::RequestSignJsapiConfig,
-                NotImplemented<SignJsapiConfigRequest, JsapiSignature>(b.apps, "SignJsapiConfig", {kWeCom, kOa}));
+                Serve(b.signer, &signature::Signer::SignJsapiConfig));
   server.Handle(&signature_, &Signature::RequestSignAgentConfig,
-                NotImplemented<SignAgentConfigRequest, JsapiSignature>(b.apps, "SignAgentConfig", {kWeCom}));
+                Serve(b.signer, &signature::Signer::SignAgentConfig));
   server.Handle(&token_, &Token::RequestGetAccessToken,
-                NotImplemented<GetAccessTokenRequest, GetAccessTokenResponse>(b.apps, "GetAccessToken", {kMini, kOa, kWeCom}));
+                Serve(b.token, &token::TokenHandout::GetAccessToken));
 }
 
 }  // namespace wxgate::rpc

@@ -3,6 +3,8 @@
 
 #include "server/config/app_directory.h"
 #include "server/grpc/server.h"
+#include "server/signature/signer.h"
+#include "server/token/token_handout.h"
 #include "wxgate/v1/identity.grpc.pb.h"
 #include "wxgate/v1/signature.grpc.pb.h"
 #include "wxgate/v1/token.grpc.pb.h"
@@ -12,6 +14,8 @@ namespace wxgate::rpc {
 // The logic behind wxgate's three services. Everything must outlive the server.
 struct Backends {
   const config::AppDirectory* apps = nullptr;
+  const signature::Signer* signer = nullptr;
+  const token::TokenHandout* token = nullptr;
 };
 
 // wxgate.v1's services, with every RPC registered on `server`: one line per RPC.

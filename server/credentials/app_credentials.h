@@ -1,0 +1,60 @@
+#ifndef WXGATE_SERVER_CREDENTIALS_APP_CREDENTIALS_H_
+#define WXGATE_SERVER_CREDENTIALS_APP_CREDENTIALS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "server/cache/token_cache.h"
+#include "server/config/config.h"
+#include "server/wechat/wechat_client.h"
+#include "server/wecom/wecom_client.h"
+
+namespace wxgate::credentials {
+
+// The token-cache entries of one configured app. Null where the app's kind
+// has no such credential.
+struct AppEntries {
+  // cgi-bin/token (WeChat) or cgi-bin/gettoken (WeCom) with the app's secret.
+  cache::TokenCache::Entry* token = nullptr;
+  // The ticket wx.config is signed with: an official account's jsapi ticket,
+  // or a WeCom corp's (fetched with this app's token).
+  cache::TokenCache::Entry* jsapi_ticket = nullptr;
+  // wx.agentConfig's ticket: WeCom apps with an agent_id only.
+  cache::TokenCache::Entry* agent_ticket = nullptr;
+};
+
+// Registers, at start, every credential the configured apps need in the
+// token cache, each with a fetcher over the typed clients: tokens from the
+// token endpoints, tickets from the ticket endpoints with the app's token
+// (compare-and-refresh and one retry when the token is rejected).
+//
+// Errors the fetchers report that retrying cannot heal (FAILED_PRECONDITION
+// WECHAT_APP_MISCONFIGURED, PERMISSION_DENIED WECHAT_API_UNAUTHORIZED: an app
+// not allowed the ticket API) are marked as configuration errors, so the
+// cache holds them instead of spending quota.
+//
+// Thread contract: Add before serving, from one thread; Find from any thread
+// afterwards (the map no longer changes). Everything passed in outlives it.
+class AppCredentials {
+ public:
+  AppCredentials(cache::TokenCache& cache, wechat::WeChatClient& wechat,
+                 wecom::WeComClient& wecom)
+      : cache_(cache), wechat_(wechat), wecom_(wecom) {}
+
+  void Add(const config::App& app);
+
+  // The entries of the app called `name`, or null when it was never added.
+  const AppEntries* Find(absl::string_view name) const;
+
+ private:
+  cache::TokenCache& cache_;
+  wechat::WeChatClient& wechat_;
+  wecom::WeComClient& wecom_;
+  absl::flat_hash_map<std::string, AppEntries> by_app_;
+};
+
+}  // namespace wxgate::credentials
+
+#endif  // WXGATE_SERVER_CREDENTIALS_APP_CREDENTIALS_H_

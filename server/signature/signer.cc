@@ -1,0 +1,98 @@
+#include "server/signature/signer.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+#include "server/crypto/random.h"
+#include "server/signature/jsapi_signature.h"
+#include "server/signature/page_url.h"
+
+namespace wxgate::signature {
+namespace {
+
+constexpr size_t kNonceLength = 16;
+
+// The entries of an app the directory returned; missing only through a wiring bug.
+absl::StatusOr<const credentials::AppEntries*> EntriesOf(
+    const credentials::AppCredentials& credentials, const config::App& app) {
+  const credentials::AppEntries* entries = credentials.Find(app.name);
+  if (entries == nullptr) {
+    return absl::InternalError(absl::StrCat("app \"", app.name, "\" has no credentials"));
+  }
+  return entries;
+}
+
+}  // namespace
+
+void Signer::SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigRequest& request,
+                             Reply<v1::JsapiSignature> reply) const {
+  absl::StatusOr<const config::App*> app =
+      apps_.Require(request.app(),
+                    {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
+                    "SignJsapiConfig");
+  if (!app.ok()) return std::move(reply)(app.status());
+  absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
+  if (!entries.ok()) return std::move(reply)(entries.status());
+  Sign(scope, **app, *(*entries)->jsapi_ticket, request.url(), 0, std::move(reply));
+}
+
+void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigRequest& request,
+                             Reply<v1::JsapiSignature> reply) const {
+  absl::StatusOr<const config::App*> app =
+      apps_.Require(request.app(), {config::AppKind::kWeComApp}, "SignAgentConfig");
+  if (!app.ok()) return std::move(reply)(app.status());
+  absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
+  if (!entries.ok()) return std::move(reply)(entries.status());
+  if ((*entries)->agent_ticket == nullptr) {
+    return std::move(reply)(MakeError(
+        absl::StatusCode::kFailedPrecondition, kReasonNoAgent,
+        absl::StrCat("app \"", (*app)->name,
+                     "\" has no agent_id: wx.agentConfig needs a WeCom app with an agent"),
+        {{"app", (*app)->name}}));
+  }
+  Sign(scope, **app, *(*entries)->agent_ticket, request.url(), (*app)->agent_id,
+       std::move(reply));
+}
+
+void Signer::Sign(RequestScope& scope, const config::App& app, cache::TokenCache::Entry& ticket,
+                  absl::string_view url, int64_t agent_id, Reply<v1::JsapiSignature> reply) const {
+  absl::StatusOr<PageUrl> page = NormalizePageUrl(url);
+  if (!page.ok()) return std::move(reply)(page.status());
+  if (absl::Status allowed = CheckHostAllowed(page->host, app.allowed_page_hosts); !allowed.ok()) {
+    return std::move(reply)(WithApp(allowed, app.name));
+  }
+  // The nonce is drawn before the wait so the callback, which may run on the
+  // fetch's thread, does no more than hash.
+  absl::StatusOr<std::string> nonce = crypto::RandomAlphanumeric(kNonceLength);
+  if (!nonce.ok()) return std::move(reply)(nonce.status());
+
+  const Clock& clock = clock_;
+  cache::TokenCache::WaitId wait = ticket.Get(
+      scope.deadline(),
+      [&clock, app_id = app.app_id, app_name = app.name, agent_id, nonce = *std::move(nonce),
+       url_to_sign = std::move(page->url_to_sign),
+       reply = std::move(reply)](absl::StatusOr<cache::TokenCache::ValueRef> value) mutable {
+        if (!value.ok()) {
+          std::move(reply)(WithApp(value.status(), app_name));
+          return;
+        }
+        v1::JsapiSignature signature;
+        const int64_t timestamp = absl::ToUnixSeconds(clock.Now());
+        signature.set_signature(JsapiSignature((*value)->value, nonce, timestamp, url_to_sign));
+        signature.set_app_id(app_id);
+        signature.set_agent_id(agent_id);
+        signature.set_timestamp(timestamp);
+        signature.set_nonce_str(std::move(nonce));
+        signature.set_url(std::move(url_to_sign));
+        std::move(reply)(std::move(signature));
+      });
+  if (wait != 0) {
+    // Still waiting for the shared fetch: leave it if the caller goes away.
+    scope.OnCancel([&ticket, wait] { ticket.Cancel(wait); });
+  }
+}
+
+}  // namespace wxgate::signature

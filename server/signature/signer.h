@@ -1,0 +1,49 @@
+#ifndef WXGATE_SERVER_SIGNATURE_SIGNER_H_
+#define WXGATE_SERVER_SIGNATURE_SIGNER_H_
+
+#include "server/common/clock.h"
+#include "server/common/reply.h"
+#include "server/common/request_scope.h"
+#include "server/config/app_directory.h"
+#include "server/credentials/app_credentials.h"
+#include "wxgate/v1/signature.pb.h"
+
+namespace wxgate::signature {
+
+// ErrorInfo reason for SignAgentConfig on a WeCom app configured without an
+// agent_id (a customer-contact or KF secret).
+inline constexpr absl::string_view kReasonNoAgent = "APP_HAS_NO_AGENT";
+
+// SignatureService's logic: validates the page URL, takes the ticket from the
+// token cache (inline on a hit; otherwise when the single shared fetch ends)
+// and signs. Free of gRPC types.
+//
+// Thread contract: thread-safe. `reply` runs exactly once: inline on a cache
+// hit or a bad request, otherwise on the thread that completed the ticket
+// fetch, or on the one that cancels the call.
+class Signer {
+ public:
+  Signer(const config::AppDirectory& apps, const credentials::AppCredentials& credentials,
+         const Clock& clock)
+      : apps_(apps), credentials_(credentials), clock_(clock) {}
+
+  // wx.config: a wecom_app's corp ticket or an official_account's jsapi ticket.
+  void SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigRequest& request,
+                       Reply<v1::JsapiSignature> reply) const;
+
+  // wx.agentConfig: a wecom_app's agent ticket.
+  void SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigRequest& request,
+                       Reply<v1::JsapiSignature> reply) const;
+
+ private:
+  void Sign(RequestScope& scope, const config::App& app, cache::TokenCache::Entry& ticket,
+            absl::string_view url, int64_t agent_id, Reply<v1::JsapiSignature> reply) const;
+
+  const config::AppDirectory& apps_;
+  const credentials::AppCredentials& credentials_;
+  const Clock& clock_;
+};
+
+}  // namespace wxgate::signature
+
+#endif  // WXGATE_SERVER_SIGNATURE_SIGNER_H_

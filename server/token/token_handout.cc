@@ -1,0 +1,56 @@
+#include "server/token/token_handout.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+
+namespace wxgate::token {
+
+void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenRequest& request,
+                                  Reply<v1::GetAccessTokenResponse> reply) const {
+  absl::StatusOr<const config::App*> app = apps_.Require(
+      request.app(),
+      {config::AppKind::kMiniProgram, config::AppKind::kOfficialAccount,
+       config::AppKind::kWeComApp},
+      "GetAccessToken");
+  if (!app.ok()) return std::move(reply)(app.status());
+  if (!(*app)->token_service_enabled) {
+    return std::move(reply)(MakeError(
+        absl::StatusCode::kPermissionDenied, kReasonDisabled,
+        absl::StrCat("app \"", (*app)->name,
+                     "\" does not hand out its access token: set token_service_enabled in its "
+                     "config to allow it"),
+        {{"app", (*app)->name}}));
+  }
+  // The caller's rejected token is compared, never echoed: it is a credential.
+  if (request.failed_token().size() > 2048) {
+    return std::move(reply)(InvalidField("failed_token", "longer than 2048 bytes"));
+  }
+  const credentials::AppEntries* entries = credentials_.Find((*app)->name);
+  if (entries == nullptr || entries->token == nullptr) {
+    return std::move(reply)(
+        absl::InternalError(absl::StrCat("app \"", (*app)->name, "\" has no token entry")));
+  }
+  cache::TokenCache::Entry& entry = *entries->token;
+  auto done = [options = cache_options_, name = (*app)->name, reply = std::move(reply)](
+                  absl::StatusOr<cache::TokenCache::ValueRef> value) mutable {
+    if (!value.ok()) {
+      std::move(reply)(WithApp(value.status(), name));
+      return;
+    }
+    v1::GetAccessTokenResponse response;
+    response.set_access_token((*value)->value);
+    const absl::Time until =
+        cache::ComputeTiming((*value)->fetched_at, (*value)->expires_at, options).usable_until;
+    response.mutable_expires_at()->set_seconds(absl::ToUnixSeconds(until));
+    std::move(reply)(std::move(response));
+  };
+  cache::TokenCache::WaitId wait =
+      request.failed_token().empty()
+          ? entry.Get(scope.deadline(), std::move(done))
+          : entry.Refresh(request.failed_token(), scope.deadline(), std::move(done));
+  if (wait != 0) scope.OnCancel([&entry, wait] { entry.Cancel(wait); });
+}
+
+}  // namespace wxgate::token

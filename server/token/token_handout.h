@@ -1,0 +1,38 @@
+#ifndef WXGATE_SERVER_TOKEN_TOKEN_HANDOUT_H_
+#define WXGATE_SERVER_TOKEN_TOKEN_HANDOUT_H_
+
+#include "server/cache/cache_policy.h"
+#include "server/common/reply.h"
+#include "server/common/request_scope.h"
+#include "server/config/app_directory.h"
+#include "server/credentials/app_credentials.h"
+#include "wxgate/v1/token.pb.h"
+
+namespace wxgate::token {
+
+// ErrorInfo reason when an app's config does not enable the TokenService.
+inline constexpr absl::string_view kReasonDisabled = "TOKEN_SERVICE_DISABLED";
+
+// TokenService's logic: hands an app's cached access token to internal
+// services, with compare-and-refresh for a token they report as rejected.
+// Off per app unless token_service_enabled: a handed-out token is a credential.
+//
+// Thread contract: as signature::Signer.
+class TokenHandout {
+ public:
+  TokenHandout(const config::AppDirectory& apps, const credentials::AppCredentials& credentials,
+               cache::TokenCacheOptions cache_options)
+      : apps_(apps), credentials_(credentials), cache_options_(std::move(cache_options)) {}
+
+  void GetAccessToken(RequestScope& scope, const v1::GetAccessTokenRequest& request,
+                      Reply<v1::GetAccessTokenResponse> reply) const;
+
+ private:
+  const config::AppDirectory& apps_;
+  const credentials::AppCredentials& credentials_;
+  const cache::TokenCacheOptions cache_options_;
+};
+
+}  // namespace wxgate::token
+
+#endif  // WXGATE_SERVER_TOKEN_TOKEN_HANDOUT_H_

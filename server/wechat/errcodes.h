@@ -1,0 +1,64 @@
+#ifndef WXGATE_SERVER_WECHAT_ERRCODES_H_
+#define WXGATE_SERVER_WECHAT_ERRCODES_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace wxgate::wechat {
+
+// ErrorInfo reasons for upstream outcomes (API contract: the README's error
+// table and proto/wxgate/v1/identity.proto). WeChat and WeCom share the
+// errcode conventions, so both typed clients map through here.
+inline constexpr absl::string_view kReasonBusy = "WECHAT_BUSY";
+inline constexpr absl::string_view kReasonMisconfigured = "WECHAT_APP_MISCONFIGURED";
+inline constexpr absl::string_view kReasonTokenRejected = "WECHAT_TOKEN_REJECTED";
+inline constexpr absl::string_view kReasonInvalidCode = "WECHAT_INVALID_CODE";
+inline constexpr absl::string_view kReasonInvalidId = "WECHAT_INVALID_ID";
+inline constexpr absl::string_view kReasonNotFound = "WECHAT_NOT_FOUND";
+inline constexpr absl::string_view kReasonUserBlocked = "WECHAT_USER_BLOCKED";
+inline constexpr absl::string_view kReasonUnauthorized = "WECHAT_API_UNAUTHORIZED";
+inline constexpr absl::string_view kReasonRateLimited = "WECHAT_RATE_LIMITED";
+inline constexpr absl::string_view kReasonTicketRejected = "WECHAT_TICKET_REJECTED";
+inline constexpr absl::string_view kReasonUnknown = "WECHAT_ERROR";
+inline constexpr absl::string_view kReasonUnavailable = "UPSTREAM_UNAVAILABLE";
+inline constexpr absl::string_view kReasonBadResponse = "UPSTREAM_BAD_RESPONSE";
+inline constexpr absl::string_view kReasonTimeout = "UPSTREAM_TIMEOUT";
+
+// Where an errcode came from: a credential endpoint (cgi-bin/token,
+// gettoken) reads 40001 as "wrong secret", every other as "token rejected".
+enum class EndpointKind { kCredential, kTokenCall, kNoToken };
+
+// The status for a non-zero errcode answered by `endpoint` (reference §2.1):
+//   -1                                   UNAVAILABLE        WECHAT_BUSY
+//   40001 / 40014 / 42001 (token calls)  UNAVAILABLE        WECHAT_TOKEN_REJECTED
+//                                        (the cache refreshes and retries once first)
+//   40001 on a credential endpoint, 40002, 40013, 40056, 40091, 40125, 40164,
+//   41002, 41004, 60020                  FAILED_PRECONDITION WECHAT_APP_MISCONFIGURED
+//   40029, 40163, 41008                  INVALID_ARGUMENT   WECHAT_INVALID_CODE
+//   40096                                INVALID_ARGUMENT   WECHAT_INVALID_ID
+//   84061, 60111                         NOT_FOUND          WECHAT_NOT_FOUND
+//   40226                                PERMISSION_DENIED  WECHAT_USER_BLOCKED
+//   48001, 48002, 60011                  PERMISSION_DENIED  WECHAT_API_UNAUTHORIZED
+//   45009, 45011, 45033                  RESOURCE_EXHAUSTED WECHAT_RATE_LIMITED
+//   40093                                UNAVAILABLE        WECHAT_TICKET_REJECTED
+//   anything else                        UNKNOWN            WECHAT_ERROR
+// Metadata: endpoint, errcode, errmsg (WeChat's text: it names no secret).
+absl::Status ErrcodeStatus(absl::string_view endpoint, EndpointKind kind, int64_t errcode,
+                           absl::string_view errmsg);
+
+// The errcode an ErrcodeStatus carries, or 0.
+int64_t StatusErrcode(const absl::Status& status);
+
+// Whether upstream rejected the access token the call was made with: what
+// CallWithToken refreshes on.
+bool IsTokenRejected(const absl::Status& status);
+
+// Whether the outcome is worth retrying for a call that may be repeated
+// (never a code exchange): WECHAT_BUSY, or a transport failure.
+bool IsRetryable(const absl::Status& status);
+
+}  // namespace wxgate::wechat
+
+#endif  // WXGATE_SERVER_WECHAT_ERRCODES_H_
