@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/cache/token_cache.h"
+#include "server/common/cancel_list.h"
 
 namespace wxgate::cache {
 
@@ -32,10 +33,13 @@ using IsTokenError = absl::AnyInvocable<bool(const absl::StatusOr<T>&) const>;
 //
 // Fully asynchronous: nothing blocks; `done` runs exactly once, on whichever
 // thread completed the last step (inline when everything completes inline).
+// With `cancel`, each wait for the cache is abandoned (CANCELLED) when the
+// list is cancelled; `call` adds its own canceller for the upstream transfer.
 template <typename T>
 void CallWithToken(TokenCache::Entry& entry, absl::Time deadline, TokenCall<T> call,
                    IsTokenError<T> is_token_error,
-                   absl::AnyInvocable<void(absl::StatusOr<T>) &&> done);
+                   absl::AnyInvocable<void(absl::StatusOr<T>) &&> done,
+                   std::shared_ptr<CancelList> cancel = nullptr);
 
 namespace cache_internal {
 
@@ -49,7 +53,14 @@ struct TokenCallState {
   std::shared_ptr<TokenCall<T>> call;
   IsTokenError<T> is_token_error;
   absl::AnyInvocable<void(absl::StatusOr<T>) &&> done;
+  std::shared_ptr<CancelList> cancel;
 };
+
+// Lets `cancel` abandon the wait `id` of `entry` (0: the wait already ended).
+inline void AddWaitCanceller(const std::shared_ptr<CancelList>& cancel, TokenCache::Entry& entry,
+                             TokenCache::WaitId id) {
+  if (cancel != nullptr && id != 0) cancel->Add([&entry, id] { entry.Cancel(id); });
+}
 
 template <typename T>
 void AttemptTokenCall(std::unique_ptr<TokenCallState<T>> state, TokenCache::ValueRef token,
@@ -64,14 +75,17 @@ void AttemptTokenCall(std::unique_ptr<TokenCallState<T>> state, TokenCache::Valu
     }
     TokenCache::Entry& entry = state->entry;
     const absl::Time deadline = state->deadline;
-    entry.Refresh(token->value, deadline,
-                  [state = std::move(state)](absl::StatusOr<TokenCache::ValueRef> fresh) mutable {
-                    if (!fresh.ok()) {
-                      std::move(state->done)(fresh.status());
-                      return;
-                    }
-                    AttemptTokenCall(std::move(state), *std::move(fresh), /*is_retry=*/true);
-                  });
+    std::shared_ptr<CancelList> cancel = state->cancel;
+    const TokenCache::WaitId id = entry.Refresh(
+        token->value, deadline,
+        [state = std::move(state)](absl::StatusOr<TokenCache::ValueRef> fresh) mutable {
+          if (!fresh.ok()) {
+            std::move(state->done)(fresh.status());
+            return;
+          }
+          AttemptTokenCall(std::move(state), *std::move(fresh), /*is_retry=*/true);
+        });
+    AddWaitCanceller(cancel, entry, id);
   });
 }
 
@@ -80,7 +94,8 @@ void AttemptTokenCall(std::unique_ptr<TokenCallState<T>> state, TokenCache::Valu
 template <typename T>
 void CallWithToken(TokenCache::Entry& entry, absl::Time deadline, TokenCall<T> call,
                    IsTokenError<T> is_token_error,
-                   absl::AnyInvocable<void(absl::StatusOr<T>) &&> done) {
+                   absl::AnyInvocable<void(absl::StatusOr<T>) &&> done,
+                   std::shared_ptr<CancelList> cancel) {
   auto state =
       std::make_unique<cache_internal::TokenCallState<T>>(cache_internal::TokenCallState<T>{
           .entry = entry,
@@ -88,16 +103,18 @@ void CallWithToken(TokenCache::Entry& entry, absl::Time deadline, TokenCall<T> c
           .call = std::make_shared<TokenCall<T>>(std::move(call)),
           .is_token_error = std::move(is_token_error),
           .done = std::move(done),
+          .cancel = cancel,
       });
-  entry.Get(deadline,
-            [state = std::move(state)](absl::StatusOr<TokenCache::ValueRef> token) mutable {
-              if (!token.ok()) {
-                std::move(state->done)(token.status());
-                return;
-              }
-              cache_internal::AttemptTokenCall(std::move(state), *std::move(token),
-                                               /*is_retry=*/false);
-            });
+  const TokenCache::WaitId id =
+      entry.Get(deadline, [state = std::move(state)](absl::StatusOr<TokenCache::ValueRef> token) mutable {
+        if (!token.ok()) {
+          std::move(state->done)(token.status());
+          return;
+        }
+        cache_internal::AttemptTokenCall(std::move(state), *std::move(token),
+                                         /*is_retry=*/false);
+      });
+  cache_internal::AddWaitCanceller(cancel, entry, id);
 }
 
 }  // namespace wxgate::cache

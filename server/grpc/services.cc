@@ -1,35 +1,10 @@
 #include "server/grpc/services.h"
 
-#include <initializer_list>
-
-#include "absl/strings/str_cat.h"
-#include "server/common/errors.h"
 #include "server/common/reply.h"
 #include "server/common/request_scope.h"
 
 namespace wxgate::rpc {
 namespace {
-
-using config::AppKind;
-
-// For RPCs whose implementation has not landed: the app is still checked
-// (NOT_FOUND / FAILED_PRECONDITION first), then UNIMPLEMENTED.
-template <class Request, class Response>
-auto NotImplemented(const config::AppDirectory* apps, absl::string_view rpc,
-                    std::initializer_list<AppKind> kinds) {
-  std::vector<AppKind> allowed(kinds);
-  return [apps, rpc, allowed](CallContext&, const Request& request, Responder<Response> reply) {
-    absl::Status status;
-    auto app = apps->Require(request.app(), allowed, rpc);
-    if (!app.ok()) {
-      status = app.status();
-    } else {
-      status = MakeError(absl::StatusCode::kUnimplemented, "NOT_IMPLEMENTED",
-                         absl::StrCat(rpc, " is not implemented in this wxgate build"));
-    }
-    reply.Reply(std::move(status));
-  };
-}
 
 // The handler of an RPC whose logic is `(logic->*fn)(scope, request, reply)`:
 // the call is the logic's RequestScope and the responder its Reply.
@@ -50,25 +25,23 @@ void WxgateServices::RegisterAll(Server& server, const Backends& b) {
   server.AddService(&identity_);
   server.AddService(&signature_);
   server.AddService(&token_);
-  constexpr AppKind kMini = AppKind::kMiniProgram;
-  constexpr AppKind kWeCom = AppKind::kWeComApp;
-  using namespace ::wxgate::v1;  // NOLINT: request/response names only
-  using Identity = IdentityService::AsyncService;
-  using Signature = SignatureService::AsyncService;
-  using Token = TokenService::AsyncService;
+  using IdentitySvc = v1::IdentityService::AsyncService;
+  using Signature = v1::SignatureService::AsyncService;
+  using Token = v1::TokenService::AsyncService;
 
-  server.Handle(&identity_, &Identity::RequestCode2Session,
-                NotImplemented<Code2SessionRequest, Code2SessionResponse>(b.apps, "Code2Session", {kMini}));
-  server.Handle(&identity_, &Identity::RequestWeComCode2Session,
-                NotImplemented<WeComCode2SessionRequest, WeComCode2SessionResponse>(b.apps, "WeComCode2Session", {kWeCom}));
-  server.Handle(&identity_, &Identity::RequestDecryptUserData,
-                NotImplemented<DecryptUserDataRequest, DecryptUserDataResponse>(b.apps, "DecryptUserData", {kMini, kWeCom}));
-  server.Handle(&identity_, &Identity::RequestGetPhoneNumber,
-                NotImplemented<GetPhoneNumberRequest, GetPhoneNumberResponse>(b.apps, "GetPhoneNumber", {kMini}));
-  server.Handle(&identity_, &Identity::RequestGetExternalContact,
-                NotImplemented<GetExternalContactRequest, GetExternalContactResponse>(b.apps, "GetExternalContact", {kWeCom}));
-  server.Handle(&identity_, &Identity::RequestBatchGetKfCustomers,
-                NotImplemented<BatchGetKfCustomersRequest, BatchGetKfCustomersResponse>(b.apps, "BatchGetKfCustomers", {kWeCom}));
+  using identity::Identity;
+  server.Handle(&identity_, &IdentitySvc::RequestCode2Session,
+                Serve(b.identity, &Identity::Code2Session));
+  server.Handle(&identity_, &IdentitySvc::RequestWeComCode2Session,
+                Serve(b.identity, &Identity::WeComCode2Session));
+  server.Handle(&identity_, &IdentitySvc::RequestDecryptUserData,
+                Serve(b.identity, &Identity::DecryptUserData));
+  server.Handle(&identity_, &IdentitySvc::RequestGetPhoneNumber,
+                Serve(b.identity, &Identity::GetPhoneNumber));
+  server.Handle(&identity_, &IdentitySvc::RequestGetExternalContact,
+                Serve(b.identity, &Identity::GetExternalContact));
+  server.Handle(&identity_, &IdentitySvc::RequestBatchGetKfCustomers,
+                Serve(b.identity, &Identity::BatchGetKfCustomers));
   server.Handle(&signature_, &Signature::RequestSignJsapiConfig,
                 Serve(b.signer, &signature::Signer::SignJsapiConfig));
   server.Handle(&signature_, &Signature::RequestSignAgentConfig,

@@ -3,6 +3,7 @@
 
 #include "server/config/app_directory.h"
 #include "server/grpc/server.h"
+#include "server/identity/identity.h"
 #include "server/signature/signer.h"
 #include "server/token/token_handout.h"
 #include "wxgate/v1/identity.grpc.pb.h"
@@ -14,6 +15,7 @@ namespace wxgate::rpc {
 // The logic behind wxgate's three services. Everything must outlive the server.
 struct Backends {
   const config::AppDirectory* apps = nullptr;
+  const identity::Identity* identity = nullptr;
   const signature::Signer* signer = nullptr;
   const token::TokenHandout* token = nullptr;
 };

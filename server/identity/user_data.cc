@@ -183,6 +183,15 @@ absl::StatusOr<UserData> ParseUserDataJson(absl::string_view plaintext) {
   return data;
 }
 
+absl::Status CheckUserDataFields(const UserDataInput& input) {
+  if (absl::Status status = CheckRawDataFields(input); !status.ok()) return status;
+  if (absl::StatusOr<std::string> ciphertext = DecodeCiphertext(input.encrypted_data);
+      !ciphertext.ok()) {
+    return ciphertext.status();
+  }
+  return DecodeIv(input.iv).status();
+}
+
 absl::StatusOr<UserData> DecryptUserData(const UserDataInput& input) {
   if (absl::Status status = CheckRawDataFields(input); !status.ok()) return status;
   absl::StatusOr<std::string> ciphertext = DecodeCiphertext(input.encrypted_data);

@@ -93,6 +93,11 @@ struct UserData {
 // the session's owner before trusting it.
 absl::StatusOr<UserData> DecryptUserData(const UserDataInput& input);
 
+// The INVALID_ARGUMENT checks of DecryptUserData alone (session_key and
+// expected_appid unused): for a request that has no session to decrypt with,
+// so a malformed request is reported as such whether or not a key is held.
+absl::Status CheckUserDataFields(const UserDataInput& input);
+
 // The JSON step of DecryptUserData on its own: `plaintext` must be a UTF-8
 // JSON object; fills every UserData field (json = plaintext) without checking
 // the watermark. Errors: SESSION_KEY_STALE as above. Takes raw bytes so a

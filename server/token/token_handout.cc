@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/validate.h"
 
 namespace wxgate::token {
 
@@ -24,8 +25,9 @@ void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenR
         {{"app", (*app)->name}}));
   }
   // The caller's rejected token is compared, never echoed: it is a credential.
-  if (request.failed_token().size() > 2048) {
-    return std::move(reply)(InvalidField("failed_token", "longer than 2048 bytes"));
+  if (absl::Status bad = CheckOptionalToken("failed_token", request.failed_token(), 2048);
+      !bad.ok()) {
+    return std::move(reply)(bad);
   }
   const credentials::AppEntries* entries = credentials_.Find((*app)->name);
   if (entries == nullptr || entries->token == nullptr) {

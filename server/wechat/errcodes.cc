@@ -45,11 +45,12 @@ Mapping Classify(EndpointKind kind, int64_t errcode) {
       return {C::kInvalidArgument, kReasonInvalidCode,
               "the code is invalid, expired, already used or for another app"};
     case 40096:
-      return {C::kInvalidArgument, kReasonInvalidId, "the id is invalid"};
+      return {C::kInvalidArgument, kReasonInvalidExternalUserid, "the external userid is invalid"};
     case 84061:
-      return {C::kNotFound, kReasonNotFound, "no external-contact relationship with this customer"};
+      return {C::kNotFound, kReasonNoRelationship,
+              "no external-contact relationship with this customer"};
     case 60111:
-      return {C::kNotFound, kReasonNotFound, "no such user"};
+      return {C::kNotFound, kReasonUserNotFound, "no such user"};
     case 40226:
       return {C::kPermissionDenied, kReasonUserBlocked, "the user is blocked as high-risk"};
     case 48001:

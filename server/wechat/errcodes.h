@@ -15,8 +15,9 @@ inline constexpr absl::string_view kReasonBusy = "WECHAT_BUSY";
 inline constexpr absl::string_view kReasonMisconfigured = "WECHAT_APP_MISCONFIGURED";
 inline constexpr absl::string_view kReasonTokenRejected = "WECHAT_TOKEN_REJECTED";
 inline constexpr absl::string_view kReasonInvalidCode = "WECHAT_INVALID_CODE";
-inline constexpr absl::string_view kReasonInvalidId = "WECHAT_INVALID_ID";
-inline constexpr absl::string_view kReasonNotFound = "WECHAT_NOT_FOUND";
+inline constexpr absl::string_view kReasonInvalidExternalUserid = "WECOM_INVALID_EXTERNAL_USERID";
+inline constexpr absl::string_view kReasonNoRelationship = "WECOM_NO_RELATIONSHIP";
+inline constexpr absl::string_view kReasonUserNotFound = "WECOM_USER_NOT_FOUND";
 inline constexpr absl::string_view kReasonUserBlocked = "WECHAT_USER_BLOCKED";
 inline constexpr absl::string_view kReasonUnauthorized = "WECHAT_API_UNAUTHORIZED";
 inline constexpr absl::string_view kReasonRateLimited = "WECHAT_RATE_LIMITED";
@@ -37,8 +38,9 @@ enum class EndpointKind { kCredential, kTokenCall, kNoToken };
 //   40001 on a credential endpoint, 40002, 40013, 40056, 40091, 40125, 40164,
 //   41002, 41004, 60020                  FAILED_PRECONDITION WECHAT_APP_MISCONFIGURED
 //   40029, 40163, 41008                  INVALID_ARGUMENT   WECHAT_INVALID_CODE
-//   40096                                INVALID_ARGUMENT   WECHAT_INVALID_ID
-//   84061, 60111                         NOT_FOUND          WECHAT_NOT_FOUND
+//   40096                                INVALID_ARGUMENT   WECOM_INVALID_EXTERNAL_USERID
+//   84061                                NOT_FOUND          WECOM_NO_RELATIONSHIP
+//   60111                                NOT_FOUND          WECOM_USER_NOT_FOUND
 //   40226                                PERMISSION_DENIED  WECHAT_USER_BLOCKED
 //   48001, 48002, 60011                  PERMISSION_DENIED  WECHAT_API_UNAUTHORIZED
 //   45009, 45011, 45033                  RESOURCE_EXHAUSTED WECHAT_RATE_LIMITED
