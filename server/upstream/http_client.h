@@ -23,6 +23,15 @@ struct HttpRequest {
   // The caller's deadline. The transfer is also bounded by the client's own
   // configured timeout, whichever comes first.
   absl::Time deadline = absl::InfiniteFuture();
+  // The request may not be sent twice: a single-use code exchange
+  // (sns/jscode2session, getuserphonenumber). Without it, when a reused
+  // keep-alive connection closes before any byte of the answer, the client
+  // (libcurl) sends the request again on a new connection: right when the
+  // server had timed the idle connection out, wrong when it had received the
+  // request and died before answering. With it, that transfer fails
+  // UNAVAILABLE instead. It still uses pooled connections; only the rare
+  // re-send is refused.
+  bool single_use = false;
 };
 
 struct HttpResponse {
