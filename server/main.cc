@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,11 +12,24 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "server/cache/in_memory_session_store.h"
+#include "server/cache/in_memory_value_store.h"
+#include "server/cache/scheduler.h"
+#include "server/cache/token_cache.h"
+#include "server/common/clock.h"
 #include "server/common/log.h"
 #include "server/config/app_directory.h"
 #include "server/config/config.h"
+#include "server/credentials/app_credentials.h"
 #include "server/grpc/server.h"
 #include "server/grpc/services.h"
+#include "server/identity/contact_cache.h"
+#include "server/identity/identity.h"
+#include "server/signature/signer.h"
+#include "server/token/token_handout.h"
+#include "server/upstream/curl_http_client.h"
+#include "server/wechat/wechat_client.h"
+#include "server/wecom/wecom_client.h"
 
 namespace wxgate {
 namespace {
@@ -73,6 +87,28 @@ std::string DescribeApps(const config::Settings& settings) {
   });
 }
 
+cache::TokenCacheOptions CacheOptions(const config::Settings& settings) {
+  cache::TokenCacheOptions options;
+  options.refresh_margin = settings.cache.refresh_margin;
+  options.config_error_hold = settings.cache.config_error_hold;
+  options.max_backoff = settings.cache.max_backoff;
+  // A fetch is one upstream request; the HTTP client bounds it the same way.
+  options.fetch_timeout = settings.upstream.timeout;
+  options.lock_ttl = options.fetch_timeout + options.watchdog_grace + absl::Seconds(3);
+  return options;
+}
+
+upstream::CurlHttpClientOptions HttpOptions(const config::UpstreamSettings& upstream) {
+  upstream::CurlHttpClientOptions options;
+  options.extra_ca_file = upstream.ca_file;
+  options.timeout = upstream.timeout;
+  options.connect_timeout = upstream.connect_timeout;
+  options.proxy = upstream.proxy;
+  options.max_connections_per_host = upstream.max_connections_per_host;
+  options.max_response_bytes = static_cast<size_t>(upstream.max_response_bytes);
+  return options;
+}
+
 int Run(int argc, char** argv) {
   if (argc == 2 && (absl::string_view(argv[1]) == "--help" || absl::string_view(argv[1]) == "-h")) {
     std::fputs(kUsage, stdout);
@@ -106,7 +142,66 @@ int Run(int argc, char** argv) {
     return 0;
   }
 
+  // Declared in dependency order; torn down explicitly below, because the
+  // HTTP client and the scheduler must stop calling into the cache first.
+  const Clock& clock = RealClock::Get();
   config::AppDirectory apps(settings->apps);
+  const cache::TokenCacheOptions cache_options = CacheOptions(*settings);
+  auto scheduler = std::make_unique<cache::ThreadScheduler>();
+  cache::InMemoryValueStore store(clock);
+  absl::StatusOr<std::unique_ptr<cache::TokenCache>> token_cache =
+      cache::TokenCache::Create(store, clock, *scheduler, cache_options);
+  if (!token_cache.ok()) {
+    std::fprintf(stderr, "wxgate: invalid cache settings: %s\n",
+                 std::string(token_cache.status().message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<upstream::CurlHttpClient>> http =
+      upstream::CurlHttpClient::Create(HttpOptions(settings->upstream));
+  if (!http.ok()) {
+    std::fprintf(stderr, "wxgate: cannot set up the upstream client: %s\n",
+                 std::string(http.status().message()).c_str());
+    return 1;
+  }
+  wechat::WeChatClient wechat(**http, settings->upstream.wechat_base_url);
+  wecom::WeComClient wecom(**http, settings->upstream.wecom_base_url);
+  credentials::AppCredentials credentials(**token_cache, wechat, wecom);
+  for (const config::App& app : settings->apps) credentials.Add(app);
+  absl::StatusOr<std::unique_ptr<cache::InMemorySessionStore>> sessions =
+      cache::InMemorySessionStore::Create(
+          clock, cache::InMemorySessionStoreOptions{
+                     .max_entries = static_cast<size_t>(settings->sessions.max_entries),
+                     .ttl = settings->sessions.ttl,
+                 });
+  if (!sessions.ok()) {
+    std::fprintf(stderr, "wxgate: invalid session settings: %s\n",
+                 std::string(sessions.status().message()).c_str());
+    return 1;
+  }
+  std::unique_ptr<identity::ContactCache> contacts;
+  if (settings->cache.external_contact_ttl > absl::ZeroDuration()) {
+    contacts = std::make_unique<identity::ContactCache>(clock, settings->cache.external_contact_ttl,
+                                                        /*max_entries=*/100000);
+  }
+  identity::IdentityOptions identity_options;
+  if (settings->sessions.max_watermark_age > absl::ZeroDuration()) {
+    identity_options.max_watermark_age = settings->sessions.max_watermark_age;
+  }
+  identity::Identity identity(
+      identity::Identity::Deps{
+          .apps = &apps,
+          .credentials = &credentials,
+          .wechat = &wechat,
+          .wecom = &wecom,
+          .sessions = sessions->get(),
+          .scheduler = scheduler.get(),
+          .clock = &clock,
+          .contacts = contacts.get(),
+      },
+      identity_options);
+  signature::Signer signer(apps, credentials, clock);
+  token::TokenHandout token_handout(apps, credentials, cache_options);
+
   rpc::Server server(rpc::ServerOptions{
       .listen_address = settings->listen_address,
       .threads = settings->threads,
@@ -114,7 +209,12 @@ int Run(int argc, char** argv) {
       .max_receive_message_bytes = settings->max_receive_message_bytes,
   });
   rpc::WxgateServices services;
-  services.RegisterAll(server, rpc::Backends{.apps = &apps});
+  services.RegisterAll(server, rpc::Backends{
+                                   .apps = &apps,
+                                   .identity = &identity,
+                                   .signer = &signer,
+                                   .token = &token_handout,
+                               });
   if (absl::Status started = server.Start(); !started.ok()) {
     Log(LogSeverity::kError, "%s", started.message());
     return 1;
@@ -131,6 +231,10 @@ int Run(int argc, char** argv) {
     std::fflush(stderr);
     std::_Exit(1);
   }
+  // Transfers still running (background refreshes) end CANCELLED into the
+  // cache; then no scheduler task may run while the cache goes away.
+  http->reset();
+  scheduler->Stop();
   Log(LogSeverity::kInfo, "stopped");
   return 0;
 }

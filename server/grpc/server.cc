@@ -66,6 +66,9 @@ absl::Status Server::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, which lets a second wxgate bind a port
+  // already in use and silently split its traffic: a busy port must fail.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   for (grpc::Service* service : services_) builder.RegisterService(service);
