@@ -261,8 +261,8 @@ class Cli {
       printer.SetUseUtf8StringEscaping(true);
       printer.PrintToString(message, &out);
     }
+    if (out.empty() || out.back() != '\n') out.push_back('\n');
     std::fputs(out.c_str(), stdout);
-    if (json_ || out.empty()) std::fputs("\n", stdout);
   }
 
   int PrintError(const grpc::Status& status) {
@@ -274,8 +274,11 @@ class Cli {
     if (json_) {
       google::protobuf::util::JsonPrintOptions options;
       options.preserve_proto_field_names = true;
-      std::string info_json = "null";
-      if (has_info) (void)google::protobuf::util::MessageToJsonString(info, &info_json, options);
+      // MessageToJsonString appends, so the fallback is set only without info.
+      std::string info_json;
+      if (!has_info || !google::protobuf::util::MessageToJsonString(info, &info_json, options).ok()) {
+        info_json = "null";
+      }
       google::protobuf::Value message;
       message.set_string_value(status.error_message());
       std::string message_json;
