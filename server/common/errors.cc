@@ -49,6 +49,10 @@ void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_
 
 absl::Status WithApp(const absl::Status& status, absl::string_view app) {
   if (status.ok()) return status;
+  // Named once, by whichever layer first knew the app.
+  if (auto named = status.GetPayload(absl::StrCat(kMetaPrefix, "app")); named && *named == app) {
+    return status;
+  }
   absl::Status out(status.code(), absl::StrCat("app \"", app, "\": ", status.message()));
   status.ForEachPayload([&out](absl::string_view type_url, const absl::Cord& value) {
     out.SetPayload(type_url, value);

@@ -39,7 +39,8 @@ void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_
 
 // `status` with its message prefixed `app "<name>": ` and metadata app=<name>,
 // reason and metadata kept: how logic that serves a named app reports
-// errors from layers below it that do not know the app. OK stays OK.
+// errors from layers below it that do not know the app. OK stays OK, and
+// so does a status that already names this app.
 absl::Status WithApp(const absl::Status& status, absl::string_view app);
 
 }  // namespace wxgate

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "server/cache/call_with_token.h"
 #include "server/common/cancel_list.h"
@@ -43,15 +44,6 @@ void WithToken(cache::TokenCache::Entry& entry, absl::Time deadline,
       std::move(done), cancel);
 }
 
-// `reply` wrapped so that errors name the app.
-template <typename T>
-Reply<T> NamingApp(std::string app, Reply<T> reply) {
-  return [app = std::move(app), reply = std::move(reply)](absl::StatusOr<T> result) mutable {
-    if (!result.ok()) result = WithApp(result.status(), app);
-    std::move(reply)(std::move(result));
-  };
-}
-
 }  // namespace
 
 absl::StatusOr<cache::TokenCache::Entry*> Identity::TokenOf(const config::App& app) const {
@@ -67,6 +59,7 @@ void Identity::Code2Session(RequestScope& scope, const v1::Code2SessionRequest& 
   absl::StatusOr<const config::App*> app =
       d_.apps->Require(request.app(), {AppKind::kMiniProgram}, "Code2Session");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   if (absl::Status bad = CheckToken("js_code", request.js_code(), kMaxCodeBytes); !bad.ok()) {
     return std::move(reply)(bad);
   }
@@ -76,7 +69,7 @@ void Identity::Code2Session(RequestScope& scope, const v1::Code2SessionRequest& 
   // No retry, whatever the failure: the code may already be spent.
   const wechat::TransferId id = d_.wechat->Code2Session(
       a.app_id, a.secret, request.js_code(), scope.deadline(),
-      [sessions, name = a.name, reply = NamingApp(a.name, std::move(reply))](
+      [sessions, name = a.name, reply = std::move(reply)](
           absl::StatusOr<wechat::WeChatSession> session) mutable {
         if (!session.ok()) return std::move(reply)(session.status());
         v1::Code2SessionResponse response;
@@ -98,6 +91,7 @@ void Identity::WeComCode2Session(RequestScope& scope, const v1::WeComCode2Sessio
   absl::StatusOr<const config::App*> app =
       d_.apps->Require(request.app(), {AppKind::kWeComApp}, "WeComCode2Session");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   if (absl::Status bad = CheckToken("js_code", request.js_code(), kMaxCodeBytes); !bad.ok()) {
     return std::move(reply)(bad);
   }
@@ -115,7 +109,7 @@ void Identity::WeComCode2Session(RequestScope& scope, const v1::WeComCode2Sessio
           const std::string& access_token, Callback<wecom::WeComSession> done) {
         return client->Code2Session(access_token, code, deadline, std::move(done));
       },
-      [sessions, name = a.name, reply = NamingApp(a.name, std::move(reply))](
+      [sessions, name = a.name, reply = std::move(reply)](
           absl::StatusOr<wecom::WeComSession> session) mutable {
         if (!session.ok()) return std::move(reply)(session.status());
         v1::WeComCode2SessionResponse response;
@@ -135,6 +129,7 @@ void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDat
   absl::StatusOr<const config::App*> app = d_.apps->Require(
       request.app(), {AppKind::kMiniProgram, AppKind::kWeComApp}, "DecryptUserData");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   const config::App& a = **app;
   const bool wecom = a.kind == AppKind::kWeComApp;
   const absl::string_view user_field = wecom ? "wecom_user_id" : "openid";
@@ -154,7 +149,7 @@ void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDat
   const Clock* clock = d_.clock;
   d_.sessions->Get(
       a.name, user,
-      [req, &a, wecom, user_field, max_age, clock, reply = NamingApp(a.name, std::move(reply))](
+      [req, &a, wecom, user_field, max_age, clock, reply = std::move(reply)](
           absl::StatusOr<std::optional<std::string>> session_key) mutable {
         if (!session_key.ok()) return std::move(reply)(session_key.status());
         UserDataInput input;
@@ -201,6 +196,7 @@ void Identity::GetPhoneNumber(RequestScope& scope, const v1::GetPhoneNumberReque
   absl::StatusOr<const config::App*> app =
       d_.apps->Require(request.app(), {AppKind::kMiniProgram}, "GetPhoneNumber");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   if (absl::Status bad = CheckToken("code", request.code(), kMaxCodeBytes); !bad.ok()) {
     return std::move(reply)(bad);
   }
@@ -218,7 +214,7 @@ void Identity::GetPhoneNumber(RequestScope& scope, const v1::GetPhoneNumberReque
           const std::string& access_token, Callback<wechat::PhoneInfo> done) {
         return client->GetPhoneNumber(access_token, code, openid, deadline, std::move(done));
       },
-      [reply = NamingApp((*app)->name, std::move(reply))](
+      [reply = std::move(reply)](
           absl::StatusOr<wechat::PhoneInfo> phone) mutable {
         if (!phone.ok()) return std::move(reply)(phone.status());
         v1::GetPhoneNumberResponse response;
@@ -308,6 +304,7 @@ void Identity::GetExternalContact(RequestScope& scope, const v1::GetExternalCont
   absl::StatusOr<const config::App*> app =
       d_.apps->Require(request.app(), {AppKind::kWeComApp}, "GetExternalContact");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   if (absl::Status bad = CheckToken("external_userid", request.external_userid(), kMaxIdBytes);
       !bad.ok()) {
     return std::move(reply)(bad);
@@ -344,21 +341,24 @@ void Identity::BatchGetKfCustomers(RequestScope& scope,
   absl::StatusOr<const config::App*> app =
       d_.apps->Require(request.app(), {AppKind::kWeComApp}, "BatchGetKfCustomers");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   const auto& ids = request.external_userids();
   if (ids.empty()) return std::move(reply)(InvalidField("external_userids", "required: 1 to 100 ids"));
   if (static_cast<size_t>(ids.size()) > kMaxBatchIds) {
     return std::move(reply)(InvalidField(
         "external_userids", absl::StrCat(ids.size(), " ids; at most ", kMaxBatchIds, " per call")));
   }
+  // Duplicates are asked once: WeCom would answer (or reject) each copy.
   std::vector<std::string> list;
   list.reserve(ids.size());
+  absl::flat_hash_set<absl::string_view> seen;
   for (int i = 0; i < ids.size(); ++i) {
     if (absl::Status bad = CheckToken(absl::StrCat("external_userids[", i, "]"), ids[i],
                                       kMaxIdBytes);
         !bad.ok()) {
       return std::move(reply)(bad);
     }
-    list.push_back(ids[i]);
+    if (seen.insert(ids[i]).second) list.push_back(ids[i]);
   }
   absl::StatusOr<cache::TokenCache::Entry*> token = TokenOf(**app);
   if (!token.ok()) return std::move(reply)(token.status());
@@ -381,7 +381,7 @@ void Identity::BatchGetKfCustomers(RequestScope& scope,
       };
   RetryIdempotent<v1::BatchGetKfCustomersResponse>(*d_.scheduler, *d_.clock, deadline,
                                                    options_.retry, std::move(attempt),
-                                                   NamingApp((*app)->name, std::move(reply)),
+                                                   std::move(reply),
                                                    cancel);
 }
 

@@ -73,7 +73,7 @@ absl::StatusOr<PageUrl> NormalizePageUrl(absl::string_view url) {
   }
 
   const absl::string_view to_sign = url.substr(0, url.find('#'));
-  // The scheme is case-insensitive; the bytes to sign keep it as given.
+  // The scheme is case-insensitive; the bytes signed have it lowercased.
   const size_t scheme_length = absl::StartsWithIgnoreCase(to_sign, "http://")    ? 7
                                : absl::StartsWithIgnoreCase(to_sign, "https://") ? 8
                                                                                  : 0;
@@ -107,8 +107,11 @@ absl::StatusOr<PageUrl> NormalizePageUrl(absl::string_view url) {
   }
 
   PageUrl page;
-  page.url_to_sign = std::string(to_sign);
   page.host = absl::AsciiStrToLower(host);
+  // Browsers lowercase scheme and host in location.href, which is what WeChat
+  // verifies against; everything after the host is kept byte for byte.
+  page.url_to_sign = absl::StrCat(absl::AsciiStrToLower(to_sign.substr(0, scheme_length)),
+                                  page.host, rest.substr(host.size()));
   return page;
 }
 

@@ -17,9 +17,11 @@ inline constexpr absl::string_view kReasonInvalidUrl = "INVALID_URL";
 inline constexpr absl::string_view kReasonUrlHostNotAllowed = "URL_HOST_NOT_ALLOWED";
 
 struct PageUrl {
-  // The bytes to sign: the input up to (not including) its first '#',
-  // otherwise untouched (case, query, percent-escapes), because the page signs
-  // location.href.split('#')[0] and the two must match byte for byte.
+  // The bytes to sign: the input up to (not including) its first '#', with
+  // the scheme and host lowercased (as a browser's location.href always has
+  // them) and otherwise untouched (path case, port, query, percent-escapes):
+  // WeChat checks the signature against the page's own URL without its
+  // fragment, and the two must match byte for byte.
   std::string url_to_sign;
   // The host, ASCII-lowercased, without port; an IPv6 literal keeps its
   // brackets ("[::1]"). For the allowed_page_hosts check only.

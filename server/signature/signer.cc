@@ -34,6 +34,7 @@ void Signer::SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigReque
                     {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
                     "SignJsapiConfig");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
   if (!entries.ok()) return std::move(reply)(entries.status());
   Sign(scope, **app, *(*entries)->jsapi_ticket, request.url(), 0, std::move(reply));
@@ -44,6 +45,7 @@ void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigReque
   absl::StatusOr<const config::App*> app =
       apps_.Require(request.app(), {config::AppKind::kWeComApp}, "SignAgentConfig");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
   if (!entries.ok()) return std::move(reply)(entries.status());
   if ((*entries)->agent_ticket == nullptr) {

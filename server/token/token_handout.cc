@@ -16,6 +16,7 @@ void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenR
        config::AppKind::kWeComApp},
       "GetAccessToken");
   if (!app.ok()) return std::move(reply)(app.status());
+  reply = NamingApp((*app)->name, std::move(reply));
   if (!(*app)->token_service_enabled) {
     return std::move(reply)(MakeError(
         absl::StatusCode::kPermissionDenied, kReasonDisabled,

@@ -31,7 +31,7 @@ TEST(NormalizePageUrlTest, KeepsTheUrlByteForByte) {
   for (absl::string_view url : {
            "http://mp.weixin.qq.com?params=value",
            "http://mp.weixin.qq.com",
-           "https://Shop.Example.COM/Path/To/Page.html?B=2&a=1&a=1&x=%E4%B8%AD%2f&empty=&=&&",
+           "https://shop.example.com/Path/To/Page.html?B=2&a=1&a=1&x=%E4%B8%AD%2f&empty=&=&&",
            "https://shop.example.com:8443/?q=a+b%20c;d,e|f'g\"h<i>j\\k{}^`~!$()*",
            "https://shop.example.com/a/../b/./c//d?",
            "https://shop.example.com/?",
@@ -49,9 +49,13 @@ TEST(NormalizePageUrlTest, StripsFromTheFirstHash) {
             "https://a.example.com");
 }
 
-TEST(NormalizePageUrlTest, SchemeIsCaseInsensitiveAndKeptAsGiven) {
-  EXPECT_EQ(ExpectValid("HTTPS://a.example.com/").url_to_sign, "HTTPS://a.example.com/");
-  EXPECT_EQ(ExpectValid("Http://a.example.com/").url_to_sign, "Http://a.example.com/");
+// location.href always has them lowercase, and WeChat verifies against it.
+TEST(NormalizePageUrlTest, SchemeAndHostAreSignedLowercase) {
+  EXPECT_EQ(ExpectValid("HTTPS://a.example.com/").url_to_sign, "https://a.example.com/");
+  EXPECT_EQ(ExpectValid("Http://a.example.com/").url_to_sign, "http://a.example.com/");
+  EXPECT_EQ(ExpectValid("https://Shop.Example.COM:8443/Path?Q=A#X").url_to_sign,
+            "https://shop.example.com:8443/Path?Q=A");
+  EXPECT_EQ(ExpectValid("https://[2001:DB8::1]/P").url_to_sign, "https://[2001:db8::1]/P");
 }
 
 TEST(NormalizePageUrlTest, ReturnsTheLowercaseHostWithoutPort) {

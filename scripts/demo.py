@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""Walks every wxgate flow against the WeChat/WeCom emulator, with wxgate-cli.
+
+Started by ./scripts/demo after the build. The emulator stands in for the
+client side too: it mints the login codes wx.login would return, the
+encryptedData wx.getUserInfo would return, the phone codes of the
+getPhoneNumber button and the customers of the WeCom sidebar. Everything else
+is what a caller does: one wxgate-cli command per RPC, over gRPC.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+BOLD = "\033[1m" if sys.stdout.isatty() else ""
+DIM = "\033[2m" if sys.stdout.isatty() else ""
+RESET = "\033[0m" if sys.stdout.isatty() else ""
+
+
+class DemoError(Exception):
+    pass
+
+
+def section(title):
+    print(f"\n{BOLD}== {title}{RESET}")
+
+
+def note(text):
+    print(f"   {text}")
+
+
+def check(condition, what):
+    if not condition:
+        raise DemoError(f"unexpected: {what}")
+    print(f"   ok: {what}")
+
+
+class Process:
+    """A child process whose stderr lines are collected by a reader thread."""
+
+    def __init__(self, argv, env=None):
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=env, text=True)
+        self.lines = []
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)  # end of stream
+            self.cond.notify_all()
+
+    def wait_for_line(self, needle, timeout=60):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            seen = 0
+            while True:
+                for line in self.lines[seen:]:
+                    if line is None:
+                        raise DemoError(f"{self.argv[0]} exited before printing '{needle}':\n"
+                                        + "\n".join(l for l in self.lines if l))
+                    if needle in line:
+                        return line
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DemoError(f"{self.argv[0]} did not print '{needle}' in {timeout}s")
+                self.cond.wait(left)
+
+    def stderr_text(self):
+        with self.cond:
+            return "\n".join(l for l in self.lines if l)
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+class Emulator:
+    def __init__(self, binary, state_dir, apps_file):
+        self.process = Process([binary, "--listen=127.0.0.1:0", f"--state-dir={state_dir}",
+                                f"--config={apps_file}", "--quiet"])
+        ready = self.process.proc.stdout.readline()
+        if not ready:
+            raise DemoError("the emulator did not start:\n" + self.process.stderr_text())
+        info = json.loads(ready)
+        self.base_url = info["base_url"]
+        self.ca_file = info["ca_file"]
+        self.tls = ssl.create_default_context(cafile=self.ca_file)
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, context=self.tls, timeout=30) as response:
+            return json.loads(response.read())
+
+    def post(self, path, body):
+        return self.call("POST", path, body)
+
+    def get(self, path):
+        return self.call("GET", path)
+
+
+class Cli:
+    def __init__(self, binary, target):
+        self.binary = binary
+        self.target = target
+
+    def run(self, *args, expect_ok=True, quiet=False):
+        argv = [self.binary, f"--target={self.target}", "--json", *args]
+        shown = " ".join(a if len(a) <= 60 else a[:57] + "..." for a in args)
+        if not quiet:
+            print(f"{DIM}   $ wxgate-cli {shown}{RESET}")
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        out = json.loads(done.stdout) if done.stdout.strip() else {}
+        if expect_ok and done.returncode != 0:
+            raise DemoError(f"wxgate-cli {' '.join(args)} failed: {done.stdout}{done.stderr}")
+        if not expect_ok and done.returncode == 0:
+            raise DemoError(f"wxgate-cli {' '.join(args)} succeeded but should have failed")
+        return out
+
+    def show(self, result, *fields):
+        for field in fields:
+            value = result.get(field, "")
+            if isinstance(value, (dict, list)):
+                value = json.dumps(value, ensure_ascii=False)
+            print(f"     {field}: {value}")
+
+    def error(self, *args):
+        result = self.run(*args, expect_ok=False)
+        info = result.get("error_info") or {}
+        print(f"     -> {result.get('code')} {info.get('reason', '')}: {result.get('message')}")
+        return result
+
+
+def load_apps(path):
+    """The demo's apps: name -> app id (WeChat appid or WeCom corp id)."""
+    text = "\n".join(line.split("#", 1)[0] for line in open(path, encoding="utf-8"))
+    return dict(re.findall(r'name:\s*"([^"]+)".*?(?:app_id|corp_id):\s*"([^"]+)"', text, re.S))
+
+
+def jsapi_signature(ticket, nonce, timestamp, url):
+    text = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}"
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def walk(emu, cli, apps, wxgate):
+    shop_id = apps["shop"]
+    news_id = apps["news"]
+    corp_id = apps["sidebar"]
+
+    section("wxgate is up")
+    health = cli.run("health")
+    check(health.get("status") == "SERVING", "grpc.health.v1 says SERVING")
+    services = [s["name"] for s in cli.run("list").get("service", [])]
+    note("services (server reflection): " + ", ".join(services))
+    check(all(f"wxgate.v1.{s}" in services
+              for s in ("IdentityService", "SignatureService", "TokenService")),
+          "the three wxgate.v1 services are listed")
+
+    section("Story 1: a mini-program user logs in; wxgate keeps the session_key")
+    login = emu.post("/_emu/login", {"app_id": shop_id, "unionid": "oUnion-Alice-0001"})
+    note(f"wx.login on the phone gave the code {login['code'][:8]}... (single use, 5 minutes)")
+    session = cli.run("code2session", "shop", login["code"])
+    cli.show(session, "openid", "unionid")
+    check(session["openid"] == login["openid"], "Code2Session returned the user's openid")
+    check("session_key" not in json.dumps(session), "no session_key left the server")
+    openid = session["openid"]
+
+    reused = cli.error("code2session", "shop", login["code"])
+    check(reused["error_info"]["reason"] == "WECHAT_INVALID_CODE", "a reused code is refused")
+
+    user_info = {"openId": openid, "nickName": "Alice", "gender": 2, "language": "zh_CN",
+                 "unionId": "oUnion-Alice-0001"}
+    sealed = emu.post("/_emu/encrypt", {"app_id": shop_id, "user": openid, "data": user_info})
+    note("wx.getUserInfo on the phone gave encryptedData + iv, sealed with the session_key")
+    decrypted = cli.run("decrypt", "shop", f"--openid={openid}", f"--data={sealed['encrypted_data']}",
+                        f"--iv={sealed['iv']}")
+    cli.show(decrypted, "openid", "unionid", "watermark_timestamp")
+    check(json.loads(decrypted["json"])["nickName"] == "Alice",
+          "DecryptUserData decrypted it with the server-held key and checked the watermark")
+
+    raw = json.dumps({"nickName": "Alice", "gender": 2}, separators=(",", ":"))
+    signed = emu.post("/_emu/sign_raw", {"app_id": shop_id, "user": openid, "raw_data": raw})
+    cli.run("decrypt", "shop", f"--openid={openid}", f"--data={sealed['encrypted_data']}",
+            f"--iv={sealed['iv']}", f"--raw_data={raw}", f"--signature={signed['signature']}")
+    check(True, "the rawData signature sha1(rawData + session_key) verified")
+
+    phone_code = emu.post("/_emu/phone_code", {"app_id": shop_id, "phone_number": "+86 13800138000",
+                                                "pure_phone_number": "13800138000",
+                                                "country_code": 86})["code"]
+    phone = cli.run("phone", "shop", phone_code)
+    cli.show(phone, "phone_number", "pure_phone_number", "country_code")
+    check(phone["pure_phone_number"] == "13800138000", "GetPhoneNumber turned the code into a number")
+
+    relogin = emu.post("/_emu/login", {"app_id": shop_id, "openid": openid})
+    note("the user calls wx.login again: WeChat rotates the session_key")
+    resealed = emu.post("/_emu/encrypt", {"app_id": shop_id, "user": openid, "data": user_info})
+    stale = cli.error("decrypt", "shop", f"--openid={openid}",
+                      f"--data={resealed['encrypted_data']}", f"--iv={resealed['iv']}")
+    check(stale["error_info"]["reason"] == "SESSION_KEY_STALE",
+          "data sealed under the new key is stale until Code2Session sees the new code")
+    cli.run("code2session", "shop", relogin["code"])
+    cli.run("decrypt", "shop", f"--openid={openid}", f"--data={resealed['encrypted_data']}",
+            f"--iv={resealed['iv']}")
+    check(True, "after Code2Session with the new code it decrypts")
+
+    section("Story 2: the WeCom customer-service sidebar finds out who the customer is")
+    page = "https://cs.example.com/sidebar?chat=42#/detail"
+    config = cli.run("sign-jsapi", "sidebar", page)
+    cli.show(config, "app_id", "timestamp", "nonce_str", "signature", "url")
+    agent = cli.run("sign-agent", "sidebar", page)
+    cli.show(agent, "app_id", "agent_id", "timestamp", "nonce_str", "signature")
+    current = emu.get(f"/_emu/current?corp_id={corp_id}&agent_id=1000002")
+    check(config["url"] == page.split("#")[0], "the fragment was stripped before signing")
+    check(config["signature"] == jsapi_signature(current["jsapi_ticket"], config["nonce_str"],
+                                                 config["timestamp"], config["url"]),
+          "wx.config verifies with the corp jsapi_ticket")
+    check(agent["signature"] == jsapi_signature(current["agent_ticket"], agent["nonce_str"],
+                                                agent["timestamp"], agent["url"]),
+          "wx.agentConfig verifies with the agent ticket, not the corp ticket")
+    other = cli.run("sign-agent", "crm", "https://cs.example.com/crm")
+    crm = emu.get(f"/_emu/current?corp_id={corp_id}&agent_id=1000003")
+    check(other["signature"] == jsapi_signature(crm["agent_ticket"], other["nonce_str"],
+                                                other["timestamp"], other["url"])
+          and crm["agent_ticket"] != current["agent_ticket"],
+          "a second agent of the corp signs with its own agent ticket")
+    cli.error("sign-jsapi", "sidebar", "https://evil.example.net/phish")
+
+    emu.post("/_emu/external_contacts", {
+        "corp_id": corp_id, "external_userid": "wmCustomerAlice0001", "name": "Alice", "type": 1,
+        "gender": 2, "unionid": "oUnion-Alice-0001",
+        "follow_users": [{"userid": "agent.zhang", "remark": "VIP", "state": "mini-shop",
+                          "tags": [{"group_name": "level", "tag_name": "gold", "type": 1}]}]})
+    note("getCurExternalContact in the sidebar returned userId wmCustomerAlice0001")
+    contact = cli.run("external-contact", "sidebar", "wmCustomerAlice0001")
+    cli.show(contact, "external_userid", "name", "type", "unionid")
+    check(contact["unionid"] == session["unionid"],
+          "the customer's UnionID is the mini-program user's: the agent sees Alice from Story 1")
+    missing = cli.error("external-contact", "sidebar", "wmNobody")
+    check(missing["code"] in ("INVALID_ARGUMENT", "NOT_FOUND"), "an unknown customer is refused")
+
+    section("More flows")
+    wecom_login = emu.post("/_emu/wecom_login", {"corp_id": corp_id, "user_id": "zhangsan"})
+    member = cli.run("wecom-code2session", "sidebar", wecom_login["code"])
+    cli.show(member, "corp_id", "user_id")
+    sealed = emu.post("/_emu/encrypt", {"corp_id": corp_id, "user": "zhangsan",
+                                        "data": {"phoneNumber": "13900139000"}})
+    decrypted = cli.run("decrypt", "sidebar", "--wecom_user_id=zhangsan",
+                        f"--data={sealed['encrypted_data']}", f"--iv={sealed['iv']}")
+    check(decrypted["phone_number"] == "13900139000",
+          "a WeCom-mode mini program decrypts with the corp id as watermark")
+
+    news = cli.run("sign-jsapi", "news", "https://news.example.com/article/7?from=timeline")
+    oa = emu.get(f"/_emu/current?app_id={news_id}")
+    check(news["signature"] == jsapi_signature(oa["ticket"], news["nonce_str"], news["timestamp"],
+                                               news["url"]),
+          "an official account signs wx.config with its own jsapi ticket")
+
+    emu.post("/_emu/kf_customers", {"corp_id": corp_id, "external_userid": "wmKfBob0001",
+                                    "nickname": "Bob", "unionid": "oUnion-Bob-0001",
+                                    "scene": "qrcode", "scene_param": "ad-7"})
+    kf = cli.run("kf-customers", "sidebar", "wmKfBob0001", "wmGone", "--context")
+    check(kf["customers"][0]["unionid"] == "oUnion-Bob-0001" and
+          kf["invalid_external_userids"] == ["wmGone"], "WeChat-KF customers with their UnionIDs")
+
+    token = cli.run("token", "news")
+    note(f"TokenService handed out news's access token ({token['access_token'][:10]}...), "
+         f"valid until {token['expires_at']}")
+    check(token["access_token"] == oa["access_token"], "it is the token WeChat holds as current")
+    cli.error("token", "shop")
+    cli.error("code2session", "nosuchapp", "code")
+    cli.error("sign-jsapi", "news", "javascript:alert(1)")
+
+    section("The cache: WeChat and WeCom see one fetch per credential")
+    note("20 more wx.config signatures for news:")
+    for _ in range(20):
+        cli.run("sign-jsapi", "news", "https://news.example.com/article/8", quiet=True)
+    stats = emu.get("/_emu/stats")["calls"]
+    for endpoint in ("cgi-bin/token", "cgi-bin/ticket/getticket", "cgi-bin/gettoken",
+                     "cgi-bin/get_jsapi_ticket", "cgi-bin/ticket/get"):
+        note(f"{endpoint:28} {stats.get(endpoint, 0)} fetches")
+    check(stats.get("cgi-bin/ticket/getticket") == 1,
+          "21 wx.config signatures for the official account cost one ticket fetch")
+    check(stats.get("cgi-bin/token") == 2, "one token fetch per WeChat app (shop, news)")
+
+    section("Stopping")
+    code = wxgate.stop()
+    check(code == 0 and "stopped" in wxgate.stderr_text(), "wxgate drained and exited 0 on SIGTERM")
+    logs = wxgate.stderr_text()
+    check(all(secret not in logs for secret in ("demo-shop-secret", "demo-news-secret",
+                                                "demo-sidebar-secret", "demo-crm-secret")),
+          "no secret appears in wxgate's log")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", required=True)
+    parser.add_argument("--apps", required=True)
+    args = parser.parse_args()
+    binary = {
+        "wxgate": os.path.join(args.build, "server", "wxgate"),
+        "emulator": os.path.join(args.build, "tests", "emulator", "wxgate-emulator"),
+        "cli": os.path.join(args.build, "client", "wxgate-cli"),
+    }
+    apps = load_apps(args.apps)
+    with tempfile.TemporaryDirectory(prefix="wxgate-demo-") as state:
+        emu = Emulator(binary["emulator"], state, args.apps)
+        wxgate = None
+        try:
+            config = os.path.join(state, "wxgate.textproto")
+            with open(config, "w", encoding="utf-8") as out:
+                out.write('listen_address: "127.0.0.1:0"\n')
+                out.write(f'upstream {{ wechat_base_url: "{emu.base_url}" '
+                          f'wecom_base_url: "{emu.base_url}" ca_file: "{emu.ca_file}" }}\n')
+                out.write(open(args.apps, encoding="utf-8").read())
+            print(f"{BOLD}wxgate demo{RESET}: emulator of WeChat/WeCom at {emu.base_url} (TLS, own CA)")
+            wxgate = Process([binary["wxgate"], f"--config={config}"])
+            line = wxgate.wait_for_line("listening on")
+            target = line.split("listening on ", 1)[1].split(";", 1)[0]
+            print(f"wxgate at {target}: {line.split('; ', 1)[1]}")
+            walk(emu, Cli(binary["cli"], target), apps, wxgate)
+            print(f"\n{BOLD}demo complete{RESET}")
+        except DemoError as error:
+            print(f"\ndemo failed: {error}", file=sys.stderr)
+            if wxgate is not None:
+                print("wxgate's log:\n" + wxgate.stderr_text(), file=sys.stderr)
+            return 1
+        finally:
+            if wxgate is not None:
+                wxgate.stop()
+            emu.process.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
