@@ -47,6 +47,8 @@ Reply Emulator::Login(const Request& request) {
   EMU_ASSIGN_OR_400(openid, OptionalString(body, "openid"));
   EMU_ASSIGN_OR_400(unionid, OptionalString(body, "unionid"));
   EMU_ASSIGN_OR_400(keep, OptionalBool(body, "keep_session_key", false));
+  // A given session_key (e.g. the official sample's) replaces the random one.
+  EMU_ASSIGN_OR_400(given_key, OptionalString(body, "session_key"));
   absl::MutexLock lock(&mu_);
   auto app = wechat_apps_.find(app_id);
   if (app == wechat_apps_.end() || app->second.kind != AppKind::kMiniProgram) {
@@ -56,7 +58,11 @@ Reply Emulator::Login(const Request& request) {
   WeChatUser& user = app->second.users[openid];
   if (!unionid.empty()) user.unionid = unionid;
   // wx.login hands the user a new session key, which replaces the old one.
-  if (!keep || user.session_key.empty()) user.session_key = NewSessionKey();
+  if (!given_key.empty()) {
+    user.session_key = given_key;
+  } else if (!keep || user.session_key.empty()) {
+    user.session_key = NewSessionKey();
+  }
   const std::string code = NewCode(Platform::kWeChat, app_id, openid, user.session_key);
   test::JsonWriter json;
   json.BeginObject()
