@@ -46,4 +46,21 @@ void LogLine(LogSeverity severity, absl::string_view message) {
   [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
 }
 
+bool LogRateLimiter::Allow(int64_t& suppressed) {
+  const int64_t second = absl::ToUnixSeconds(absl::Now());
+  absl::MutexLock lock(&mu_);
+  if (second != second_) {
+    second_ = second;
+    used_ = 0;
+  }
+  if (used_ >= per_second_) {
+    ++suppressed_;
+    return false;
+  }
+  ++used_;
+  suppressed = suppressed_;
+  suppressed_ = 0;
+  return true;
+}
+
 }  // namespace wxgate

@@ -8,6 +8,7 @@
 #include "server/cache/credential_key.h"
 #include "server/cache/fetch.h"
 #include "server/common/errors.h"
+#include "server/common/log.h"
 #include "server/wechat/errcodes.h"
 
 namespace wxgate::credentials {
@@ -18,11 +19,15 @@ using cache::FetchedValue;
 using wechat::IssuedCredential;
 
 // What the cache gets from a fetch: the value, or the error marked as a
-// configuration error when retrying cannot heal it, with the app named.
-FetchCallback ToFetchResult(std::string app, FetchCallback done) {
-  return [app = std::move(app), done = std::move(done)](
+// configuration error when retrying cannot heal it, with the app named. Each
+// fetch is logged: they are rare (bounded by the cache) and an operator wants
+// to see refreshes and why one failed.
+FetchCallback ToFetchResult(std::string app, absl::string_view what, FetchCallback done) {
+  return [app = std::move(app), what, done = std::move(done)](
              absl::StatusOr<FetchedValue> result) mutable {
     if (result.ok()) {
+      Log(LogSeverity::kInfo, "app %s: fetched a new %s (expires in %s)", app, what,
+          absl::FormatDuration(result->expires_in));
       std::move(done)(std::move(result));
       return;
     }
@@ -30,6 +35,8 @@ FetchCallback ToFetchResult(std::string app, FetchCallback done) {
     if (absl::IsFailedPrecondition(status) || absl::IsPermissionDenied(status)) {
       status = cache::MarkConfigError(std::move(status));
     }
+    Log(LogSeverity::kWarning, "app %s: fetching the %s failed: %s %s: %s", app, what,
+        absl::StatusCodeToString(status.code()), ErrorReason(status), status.message());
     std::move(done)(std::move(status));
   };
 }
@@ -50,10 +57,11 @@ wechat::Callback<IssuedCredential> ToFetched(FetchCallback done) {
 using TicketCall = absl::AnyInvocable<void(const std::string& token, absl::Time deadline,
                                            wechat::Callback<IssuedCredential> done) const>;
 
-cache::Fetcher TicketFetcher(std::string app, cache::TokenCache::Entry* token, TicketCall call) {
+cache::Fetcher TicketFetcher(std::string app, absl::string_view what,
+                             cache::TokenCache::Entry* token, TicketCall call) {
   auto shared_call = std::make_shared<TicketCall>(std::move(call));
-  return [app = std::move(app), token, shared_call](absl::Time deadline,
-                                                    FetchCallback done) {
+  return [app = std::move(app), what, token, shared_call](absl::Time deadline,
+                                                          FetchCallback done) {
     cache::CallWithToken<IssuedCredential>(
         *token, deadline,
         [shared_call, deadline](const std::string& value,
@@ -64,7 +72,7 @@ cache::Fetcher TicketFetcher(std::string app, cache::TokenCache::Entry* token, T
         [](const absl::StatusOr<IssuedCredential>& outcome) {
           return wechat::IsTokenRejected(outcome.status());
         },
-        ToFetched(ToFetchResult(app, std::move(done))));
+        ToFetched(ToFetchResult(app, what, std::move(done))));
   };
 }
 
@@ -82,12 +90,13 @@ void AppCredentials::Add(const config::App& app) {
       entries.token = &cache_.Register(
           cache::WeChatTokenKey(id, secret),
           [client, name, id, secret](absl::Time deadline, FetchCallback done) {
-            client->FetchToken(id, secret, deadline, ToFetched(ToFetchResult(name, std::move(done))));
+            client->FetchToken(id, secret, deadline,
+                               ToFetched(ToFetchResult(name, "access token", std::move(done))));
           });
       if (app.kind == config::AppKind::kOfficialAccount) {
         entries.jsapi_ticket = &cache_.Register(
             cache::WeChatJsapiTicketKey(id, secret),
-            TicketFetcher(name, entries.token,
+            TicketFetcher(name, "jsapi ticket", entries.token,
                           [client](const std::string& token, absl::Time deadline,
                                    wechat::Callback<IssuedCredential> done) {
                             client->FetchJsapiTicket(token, deadline, std::move(done));
@@ -101,11 +110,12 @@ void AppCredentials::Add(const config::App& app) {
       entries.token = &cache_.Register(
           cache::WeComTokenKey(id, agent, secret),
           [client, name, id, secret](absl::Time deadline, FetchCallback done) {
-            client->FetchToken(id, secret, deadline, ToFetched(ToFetchResult(name, std::move(done))));
+            client->FetchToken(id, secret, deadline,
+                               ToFetched(ToFetchResult(name, "access token", std::move(done))));
           });
       entries.jsapi_ticket = &cache_.Register(
           cache::WeComCorpTicketKey(id, secret),
-          TicketFetcher(name, entries.token,
+          TicketFetcher(name, "corp jsapi ticket", entries.token,
                         [client](const std::string& token, absl::Time deadline,
                                  wechat::Callback<IssuedCredential> done) {
                           client->FetchCorpTicket(token, deadline, std::move(done));
@@ -113,7 +123,7 @@ void AppCredentials::Add(const config::App& app) {
       if (app.agent_id != 0) {
         entries.agent_ticket = &cache_.Register(
             cache::WeComAgentTicketKey(id, agent, secret),
-            TicketFetcher(name, entries.token,
+            TicketFetcher(name, "agent ticket", entries.token,
                           [client](const std::string& token, absl::Time deadline,
                                    wechat::Callback<IssuedCredential> done) {
                             client->FetchAgentTicket(token, deadline, std::move(done));

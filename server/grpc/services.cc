@@ -1,19 +1,69 @@
 #include "server/grpc/services.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+#include "server/common/log.h"
 #include "server/common/reply.h"
 #include "server/common/request_scope.h"
 
 namespace wxgate::rpc {
 namespace {
 
+// How loud a failed call is in the log: the caller's own mistakes are
+// debug lines; what an operator must act on (upstream down, quota spent, an
+// app misconfigured, a bug) is a warning or an error.
+LogSeverity SeverityOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss:
+      return LogSeverity::kError;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kResourceExhausted:
+      return ErrorReason(status) == "APP_KIND_MISMATCH" || ErrorReason(status) == "NO_SESSION" ||
+                     ErrorReason(status) == "SESSION_KEY_STALE" ||
+                     ErrorReason(status) == "APP_HAS_NO_AGENT"
+                 ? LogSeverity::kDebug
+                 : LogSeverity::kWarning;
+    case absl::StatusCode::kPermissionDenied:
+      return ErrorReason(status) == "WECHAT_API_UNAUTHORIZED" ? LogSeverity::kWarning
+                                                              : LogSeverity::kDebug;
+    default:
+      return LogSeverity::kDebug;
+  }
+}
+
+// One line per failed call: RPC, reason, message (which names the app and
+// the endpoint) and upstream errcode, never a secret (messages hold none).
+void LogFailure(absl::string_view rpc, const absl::Status& status) {
+  static LogRateLimiter* const limiter = new LogRateLimiter(20);
+  const LogSeverity severity = SeverityOf(status);
+  int64_t suppressed = 0;
+  if (!LogEnabled(severity) || !limiter->Allow(suppressed)) return;
+  std::string errcode;
+  for (const auto& [key, value] : GetErrorMetadata(status)) {
+    if (key == "errcode") errcode = absl::StrCat(" errcode=", value);
+  }
+  Log(severity, "%s failed: %s %s%s: %s%s", rpc, absl::StatusCodeToString(status.code()),
+      ErrorReason(status), errcode, status.message(),
+      suppressed > 0 ? absl::StrCat(" (", suppressed, " failure lines suppressed)") : "");
+}
+
 // The handler of an RPC whose logic is `(logic->*fn)(scope, request, reply)`:
-// the call is the logic's RequestScope and the responder its Reply.
+// the call is the logic's RequestScope and the responder its Reply. `rpc` is
+// a literal, held as a pointer so the reply (pointer + responder) fits
+// AnyInvocable's inline storage: no allocation per call.
 template <class Logic, class Request, class Response>
-auto Serve(const Logic* logic,
+auto Serve(const char* rpc, const Logic* logic,
            void (Logic::*fn)(RequestScope&, const Request&, Reply<Response>) const) {
-  return [logic, fn](CallContext& call, const Request& request, Responder<Response> responder) {
+  return [rpc, logic, fn](CallContext& call, const Request& request,
+                          Responder<Response> responder) {
     (logic->*fn)(call, request,
-                 [responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
+                 [rpc, responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
+                   if (!result.ok()) LogFailure(rpc, result.status());
                    responder.Reply(std::move(result));
                  });
   };
@@ -31,23 +81,23 @@ void WxgateServices::RegisterAll(Server& server, const Backends& b) {
 
   using identity::Identity;
   server.Handle(&identity_, &IdentitySvc::RequestCode2Session,
-                Serve(b.identity, &Identity::Code2Session));
+                Serve("Code2Session", b.identity, &Identity::Code2Session));
   server.Handle(&identity_, &IdentitySvc::RequestWeComCode2Session,
-                Serve(b.identity, &Identity::WeComCode2Session));
+                Serve("WeComCode2Session", b.identity, &Identity::WeComCode2Session));
   server.Handle(&identity_, &IdentitySvc::RequestDecryptUserData,
-                Serve(b.identity, &Identity::DecryptUserData));
+                Serve("DecryptUserData", b.identity, &Identity::DecryptUserData));
   server.Handle(&identity_, &IdentitySvc::RequestGetPhoneNumber,
-                Serve(b.identity, &Identity::GetPhoneNumber));
+                Serve("GetPhoneNumber", b.identity, &Identity::GetPhoneNumber));
   server.Handle(&identity_, &IdentitySvc::RequestGetExternalContact,
-                Serve(b.identity, &Identity::GetExternalContact));
+                Serve("GetExternalContact", b.identity, &Identity::GetExternalContact));
   server.Handle(&identity_, &IdentitySvc::RequestBatchGetKfCustomers,
-                Serve(b.identity, &Identity::BatchGetKfCustomers));
+                Serve("BatchGetKfCustomers", b.identity, &Identity::BatchGetKfCustomers));
   server.Handle(&signature_, &Signature::RequestSignJsapiConfig,
-                Serve(b.signer, &signature::Signer::SignJsapiConfig));
+                Serve("SignJsapiConfig", b.signer, &signature::Signer::SignJsapiConfig));
   server.Handle(&signature_, &Signature::RequestSignAgentConfig,
-                Serve(b.signer, &signature::Signer::SignAgentConfig));
+                Serve("SignAgentConfig", b.signer, &signature::Signer::SignAgentConfig));
   server.Handle(&token_, &Token::RequestGetAccessToken,
-                Serve(b.token, &token::TokenHandout::GetAccessToken));
+                Serve("GetAccessToken", b.token, &token::TokenHandout::GetAccessToken));
 }
 
 }  // namespace wxgate::rpc

@@ -49,6 +49,12 @@ Reply Emulator::Login(const Request& request) {
   EMU_ASSIGN_OR_400(keep, OptionalBool(body, "keep_session_key", false));
   // A given session_key (e.g. the official sample's) replaces the random one.
   EMU_ASSIGN_OR_400(given_key, OptionalString(body, "session_key"));
+  if (!given_key.empty()) {
+    absl::StatusOr<std::string> decoded = Base64Decode(given_key);
+    if (!decoded.ok() || decoded->size() != 16) {
+      return BadRequest("session_key must be base64 of 16 bytes");
+    }
+  }
   absl::MutexLock lock(&mu_);
   auto app = wechat_apps_.find(app_id);
   if (app == wechat_apps_.end() || app->second.kind != AppKind::kMiniProgram) {
@@ -256,6 +262,7 @@ Reply Emulator::Expire(const Request& request) {
   EMU_ASSIGN_OR_400(agent_id, OptionalInt(body, "agent_id", 0));
   EMU_ASSIGN_OR_400(what, OptionalString(body, "what", "token"));
   if (what != "token" && what != "ticket") return BadRequest("what must be token or ticket");
+  if (app_id.empty() && corp_id.empty()) return BadRequest("app_id or corp_id is required");
   absl::MutexLock lock(&mu_);
   const absl::Time now = Now();
   if (!app_id.empty()) {

@@ -90,6 +90,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerOptio
   server.set_keep_alive_timeout(absl::ToInt64Seconds(options.keep_alive));
   server.set_read_timeout(30, 0);
   server.set_write_timeout(30, 0);
+  // Without it Nagle meets the client's delayed ACK and the first answer on a
+  // connection waits ~40 ms, which would swamp latency faults and benchmarks.
+  server.set_tcp_nodelay(true);
   auto handler = [self](const httplib::Request& request, httplib::Response& response) {
     self->Handle(request, response);
   };
@@ -194,10 +197,15 @@ void HttpServer::Handle(const httplib::Request& http_request, httplib::Response&
   }
   if (!options_.quiet) {
     // The query is left out: it carries secrets and tokens.
-    std::fprintf(stderr, "%s /%s -> %s %d errcode %lld (%lld ms)\n", request.method.c_str(),
-                 request.endpoint.c_str(), answered ? "HTTP" : "no answer", reply.http_status,
-                 static_cast<long long>(reply.errcode),
-                 static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)));
+    const long long ms = static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start));
+    if (answered) {
+      std::fprintf(stderr, "%s /%s -> HTTP %d errcode %lld (%lld ms)\n", request.method.c_str(),
+                   request.endpoint.c_str(), reply.http_status,
+                   static_cast<long long>(reply.errcode), ms);
+    } else {
+      std::fprintf(stderr, "%s /%s -> no answer (%lld ms)\n", request.method.c_str(),
+                   request.endpoint.c_str(), ms);
+    }
   }
 }
 
