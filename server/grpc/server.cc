@@ -4,7 +4,11 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 
+#include <sched.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
@@ -13,6 +17,26 @@ namespace wxgate::rpc {
 namespace {
 
 thread_local grpc::CompletionQueue* polling_thread_cq = nullptr;
+
+// The cores this process may use: its CPU affinity (taskset, cpusets), then
+// a cgroup v2 CPU quota (containers' CPU limit) rounded up. hardware_concurrency
+// counts every core of the machine, which in a container is the node's.
+int UsableCores() {
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) cores = std::max(1, CPU_COUNT(&set));
+  // "max 100000" (no limit) or "<quota> <period>" in microseconds.
+  if (std::FILE* file = std::fopen("/sys/fs/cgroup/cpu.max", "r")) {
+    long long quota = 0;
+    long long period = 0;
+    if (std::fscanf(file, "%lld %lld", &quota, &period) == 2 && quota > 0 && period > 0) {
+      cores = std::min<int>(cores, static_cast<int>(std::max(1LL, (quota + period - 1) / period)));
+    }
+    std::fclose(file);
+  }
+  return cores;
+}
 
 }  // namespace
 
@@ -44,9 +68,7 @@ void CallContext::MarkDone() {
 }
 
 Server::Server(ServerOptions options) : options_(std::move(options)) {
-  if (options_.threads <= 0) {
-    options_.threads = std::max(1u, std::thread::hardware_concurrency());
-  }
+  if (options_.threads <= 0) options_.threads = UsableCores();
   if (options_.calls_per_method <= 0) options_.calls_per_method = 16;
 }
 

@@ -17,7 +17,8 @@ namespace wxgate::rpc {
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:0";
-  // Polling threads, one completion queue each. 0: one per core.
+  // Polling threads, one completion queue each. 0: one per usable core (CPU
+  // affinity and a cgroup CPU limit counted).
   int threads = 0;
   // Calls requested up front per method per completion queue.
   int calls_per_method = 16;
