@@ -301,7 +301,10 @@ void HttpServer::Hang(const httplib::Request& http_request) {
   // readability (a FIN, a TLS close_notify) means it went away.
   pollfd fds[2] = {{SSL_get_fd(http_request.ssl), POLLIN | POLLRDHUP, 0},
                    {stop_pipe_[0], POLLIN, 0}};
-  poll(fds, 2, ToPollMs(options_.hang_cap));
+  if (poll(fds, 2, ToPollMs(options_.hang_cap)) > 0 && fds[0].revents != 0 &&
+      fds[1].revents == 0) {
+    stats_.CountHangAbandoned();
+  }
 }
 
 Reply HttpServer::Control(const Request& request) {

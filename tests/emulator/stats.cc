@@ -27,11 +27,16 @@ void Stats::CountError(const std::string& endpoint) {
   ++errors_[endpoint];
 }
 
+void Stats::CountHangAbandoned() {
+  absl::MutexLock lock(&mu_);
+  ++hangs_abandoned_;
+}
+
 void Stats::Reset() {
   absl::MutexLock lock(&mu_);
   calls_.clear();
   errors_.clear();
-  connections_ = upstream_connections_ = control_connections_ = 0;
+  connections_ = upstream_connections_ = control_connections_ = hangs_abandoned_ = 0;
   recent_.clear();
 }
 
@@ -47,6 +52,7 @@ std::string Stats::StatsJson() const {
   json.Field("connections", connections_)
       .Field("upstream_connections", upstream_connections_)
       .Field("control_connections", control_connections_)
+      .Field("hangs_abandoned", hangs_abandoned_)
       .EndObject();
   return json.Take();
 }

@@ -24,6 +24,9 @@ class Stats {
   void CountCall(const Request& request);
   // An upstream answer that was an error (errcode != 0 or a fault).
   void CountError(const std::string& endpoint);
+  // A client closed its connection while a `hang` fault held its request:
+  // how tests see that wxgate cancelled a transfer rather than waiting.
+  void CountHangAbandoned();
   void Reset();
 
   std::string StatsJson() const;
@@ -40,6 +43,7 @@ class Stats {
   int64_t connections_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t upstream_connections_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t control_connections_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t hangs_abandoned_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<Request> recent_ ABSL_GUARDED_BY(mu_);
 };
 
