@@ -35,15 +35,16 @@ TransferId WeChatClient::FetchJsapiTicket(absl::string_view access_token, absl::
 TransferId WeChatClient::Code2Session(absl::string_view app_id, absl::string_view secret,
                                       absl::string_view js_code, absl::Time deadline,
                                       Callback<WeChatSession> done) {
-  return CallJson<WeChatSession>(
-      http_,
+  upstream::HttpRequest request =
       GetRequest(base_url_, "sns/jscode2session",
                  {{"appid", app_id},
                   {"secret", secret},
                   {"js_code", js_code},
                   {"grant_type", "authorization_code"}},
-                 deadline),
-      EndpointKind::kNoToken, ParseWeChatSession, std::move(done));
+                 deadline);
+  request.single_use = true;  // the code is spent once WeChat has read it
+  return CallJson<WeChatSession>(http_, std::move(request), EndpointKind::kNoToken,
+                                 ParseWeChatSession, std::move(done));
 }
 
 TransferId WeChatClient::GetPhoneNumber(absl::string_view access_token, absl::string_view code,
@@ -56,11 +57,12 @@ TransferId WeChatClient::GetPhoneNumber(absl::string_view access_token, absl::st
     AppendJsonString(body, openid);
   }
   body.push_back('}');
-  return CallJson<PhoneInfo>(
-      http_,
+  upstream::HttpRequest request =
       PostRequest(base_url_, "wxa/business/getuserphonenumber", {{"access_token", access_token}},
-                  std::move(body), deadline),
-      EndpointKind::kTokenCall, ParsePhoneInfo, std::move(done));
+                  std::move(body), deadline);
+  request.single_use = true;  // the code is spent once WeChat has read it
+  return CallJson<PhoneInfo>(http_, std::move(request), EndpointKind::kTokenCall, ParsePhoneInfo,
+                             std::move(done));
 }
 
 }  // namespace wxgate::wechat

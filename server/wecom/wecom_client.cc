@@ -46,14 +46,15 @@ TransferId WeComClient::FetchAgentTicket(absl::string_view access_token, absl::T
 
 TransferId WeComClient::Code2Session(absl::string_view access_token, absl::string_view js_code,
                                      absl::Time deadline, Callback<WeComSession> done) {
-  return CallJson<WeComSession>(
-      http_,
+  upstream::HttpRequest request =
       GetRequest(base_url_, "cgi-bin/miniprogram/jscode2session",
                  {{"access_token", access_token},
                   {"js_code", js_code},
                   {"grant_type", "authorization_code"}},
-                 deadline),
-      EndpointKind::kTokenCall, ParseWeComSession, std::move(done));
+                 deadline);
+  request.single_use = true;  // the code is spent once WeCom has read it
+  return CallJson<WeComSession>(http_, std::move(request), EndpointKind::kTokenCall,
+                                ParseWeComSession, std::move(done));
 }
 
 TransferId WeComClient::GetExternalContact(absl::string_view access_token,

@@ -172,6 +172,21 @@ TEST_F(IdentityFlowTest, Code2SessionMapsEachUpstreamClassAndNeverRetries) {
   }
 }
 
+// A connection that dies after the request went out: libcurl would quietly
+// send the request again on a kept-alive connection; a code exchange must
+// not be, since the first request may already have spent the code.
+TEST_F(IdentityFlowTest, ACodeExchangeIsNeverSentTwice) {
+  LoggedIn();  // warms a kept-alive connection to the emulator
+  JsonDoc login = Login(kMiniId);
+  keys_.push_back(login.Str("/session_key"));
+  Post("/_emu/faults", R"({"endpoint":"sns/jscode2session","drop":true})");
+  const int64_t before = Calls("sns/jscode2session");
+  v1::Code2SessionResponse session;
+  RpcResult r = Code2Session("mini", login.Str("/code"), &session);
+  EXPECT_EQ(r.code(), grpc::StatusCode::UNAVAILABLE) << r.ToString();
+  EXPECT_EQ(Calls("sns/jscode2session"), before + 1);
+}
+
 TEST_F(IdentityFlowTest, DecryptUserDataWithTheHeldKey) {
   const std::string openid = LoggedIn(R"(,"unionid":"oU-2")");
   JsonDoc sealed = Encrypt(absl::StrCat(R"({"app_id":")", kMiniId, R"(","user":")", openid,
