@@ -61,11 +61,13 @@ class FlowTest : public ::testing::Test {
   // The config body; tests override to add settings.
   virtual std::string ConfigBody() { return kStandardApps; }
   virtual std::string UpstreamExtra() { return ""; }
+  virtual void Customize(WxgateOptions& /*options*/) {}
 
   void SetUp() override {
     WxgateOptions options;
     options.config_body = ConfigBody();
     options.upstream_extra = UpstreamExtra();
+    Customize(options);
     absl::StatusOr<WxgateStack> stack = StartWxgateWithEmulator(options);
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = std::make_unique<WxgateStack>(*std::move(stack));

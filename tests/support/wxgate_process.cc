@@ -62,7 +62,9 @@ absl::StatusOr<std::string> ComposeWxgateConfig(const WxgateOptions& options,
   std::string wechat, wecom, ca;
   if (options.emulator != nullptr) {
     wechat = wecom = options.emulator->base_url();
-    ca = absl::StrCat("  ca_file: \"", options.emulator->ca_file(), "\"\n");
+    if (options.trust_emulator_ca) {
+      ca = absl::StrCat("  ca_file: \"", options.emulator->ca_file(), "\"\n");
+    }
   } else {
     absl::StatusOr<int> port = UnusedLoopbackPort();
     if (!port.ok()) return port.status();

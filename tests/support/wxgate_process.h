@@ -37,6 +37,9 @@ struct WxgateOptions {
   // point at a loopback port nothing listens on, so no test ever reaches the
   // real WeChat by accident.
   const EmulatorProcess* emulator = nullptr;
+  // Whether upstream.ca_file names the emulator's CA. false: wxgate trusts
+  // the system store only, so the emulator's certificate is untrusted.
+  bool trust_emulator_ca = true;
   // More fields for the upstream block, e.g. "timeout { seconds: 1 }".
   std::string upstream_extra;
   // Set in wxgate's environment, e.g. the variables `secret { env: }` names.
