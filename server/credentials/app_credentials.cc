@@ -132,6 +132,10 @@ void AppCredentials::Add(const config::App& app) {
       break;
     }
   }
+  for (const cache::TokenCache::Entry* entry :
+       {entries.token, entries.jsapi_ticket, entries.agent_ticket}) {
+    if (entry != nullptr) Log(LogSeverity::kDebug, "app %s: cache key %s", name, entry->key());
+  }
   by_app_[name] = entries;
 }
 
