@@ -1,4 +1,5 @@
-// Built into the upstream tests only under WXGATE_SANITIZE=thread.
+// Built into every executable (tests, wxgate, the emulator, the clients) only
+// under WXGATE_SANITIZE=thread: see wxgate_tsan_hooks in CMakeLists.txt.
 //
 // Debian's libabsl_synchronization is not built with ThreadSanitizer, so TSan
 // cannot see absl::Mutex, CondVar or Notification synchronise: every handoff
