@@ -18,6 +18,9 @@ absl::Status ValidateOptions(const TokenCacheOptions& options) {
     return InvalidField("max_backoff", "must be at least initial_backoff");
   }
   if (options.fetch_timeout <= zero) return InvalidField("fetch_timeout", "must be positive");
+  if (options.rejection_refresh_interval < zero) {
+    return InvalidField("rejection_refresh_interval", "must not be negative");
+  }
   if (options.watchdog_grace < zero) return InvalidField("watchdog_grace", "must not be negative");
   if (options.lock_ttl <= options.fetch_timeout + options.watchdog_grace) {
     return InvalidField("lock_ttl", "must exceed fetch_timeout + watchdog_grace");

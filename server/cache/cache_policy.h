@@ -31,6 +31,14 @@ struct TokenCacheOptions {
   absl::Duration initial_backoff = absl::Seconds(1);
   absl::Duration max_backoff = absl::Seconds(30);
 
+  // A value that was itself fetched because upstream rejected the one before
+  // is not replaced again on a rejection for this long: a second rejection
+  // so soon is not the token's fault (an API the app may not call, a broken
+  // upstream), and refreshing on every rejected call is the 40001 loop that
+  // burns the quota. Refresh then answers RefreshRefused and the caller's
+  // call fails with upstream's own rejection.
+  absl::Duration rejection_refresh_interval = absl::Seconds(30);
+
   // The upstream deadline of each fetch, independent of the callers' deadlines
   // (see token_cache.h).
   absl::Duration fetch_timeout = absl::Seconds(10);

@@ -27,8 +27,10 @@ using IsTokenError = absl::AnyInvocable<bool(const absl::StatusOr<T>&) const>;
 // Runs `call` with the entry's value. If upstream rejects that value, asks
 // the cache for a replacement (Entry::Refresh: one fetch however many calls
 // report the same value) and runs `call` exactly once more, then hands its
-// outcome, whatever it is, to `done`: never a second retry, so a credential
-// that upstream keeps rejecting costs one refresh per call, not a loop.
+// outcome, whatever it is, to `done`: never a second retry. A credential that
+// upstream keeps rejecting costs one refresh per rejection_refresh_interval,
+// not one per call: when the cache refuses the refresh, `done` gets the
+// call's own (rejected) outcome.
 // Errors from the cache (no token, backoff, deadline) go to `done` as they are.
 //
 // Fully asynchronous: nothing blocks; `done` runs exactly once, on whichever
@@ -78,9 +80,12 @@ void AttemptTokenCall(std::unique_ptr<TokenCallState<T>> state, TokenCache::Valu
     std::shared_ptr<CancelList> cancel = state->cancel;
     const TokenCache::WaitId id = entry.Refresh(
         token->value, deadline,
-        [state = std::move(state)](absl::StatusOr<TokenCache::ValueRef> fresh) mutable {
+        [state = std::move(state), outcome = std::move(outcome)](
+            absl::StatusOr<TokenCache::ValueRef> fresh) mutable {
           if (!fresh.ok()) {
-            std::move(state->done)(fresh.status());
+            // A refused refresh: the caller hears upstream's own rejection.
+            std::move(state->done)(IsRefreshRefused(fresh.status()) ? std::move(outcome)
+                                                                     : fresh.status());
             return;
           }
           AttemptTokenCall(std::move(state), *std::move(fresh), /*is_retry=*/true);

@@ -11,6 +11,24 @@
 #include "server/common/errors.h"
 
 namespace wxgate::cache {
+
+namespace {
+
+// A payload marking RefreshRefused; never sent on the wire as such.
+constexpr absl::string_view kRefreshRefusedKey = "wxgate/cache/refresh_refused";
+
+}  // namespace
+
+absl::Status RefreshRefused(absl::string_view message) {
+  absl::Status status =
+      MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_REJECTED_AGAIN", message);
+  status.SetPayload(kRefreshRefusedKey, absl::Cord("1"));
+  return status;
+}
+
+bool IsRefreshRefused(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kRefreshRefusedKey).has_value();
+}
 namespace {
 
 // The default jitter source: absl::BitGen is not thread-safe on its own.
@@ -144,9 +162,16 @@ TokenCache::WaitId TokenCache::Entry::Refresh(absl::string_view failed_value, ab
     if (value_ != nullptr && now < usable_until_ && value_->value != failed_value) {
       // Someone refreshed since the caller read its value: no fetch.
       start = ServeLocked(now, hit);
+    } else if (value_ != nullptr && value_->value == failed_value && value_from_rejection_ &&
+               now < rejection_guard_until_) {
+      error = RefreshRefused(absl::StrCat(
+          "upstream rejected a credential fetched ", absl::FormatDuration(now - value_->fetched_at),
+          " ago to replace a rejected one; not fetching another before ",
+          absl::FormatDuration(rejection_guard_until_ - now), " from now"));
     } else {
       if (value_ != nullptr && value_->value == failed_value) {
         dropped = std::move(value_);
+        fetch_for_rejection_ = true;
         rejected_ = std::string(failed_value);
       } else if (!rejected_.has_value()) {
         rejected_ = std::string(failed_value);
@@ -264,11 +289,13 @@ void TokenCache::Entry::Finish(uint64_t generation, absl::StatusOr<StoredValue> 
   ValueTiming timing;
   ValueRef fresh;
   absl::Status error;
+  bool expired_on_arrival = false;
   if (result.ok()) {
     timing = ComputeTiming(result->fetched_at, result->expires_at, cache_.options_);
     if (now < timing.usable_until) {
       fresh = std::make_shared<const StoredValue>(*std::move(result));
     } else {
+      expired_on_arrival = true;
       error = MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_UNAVAILABLE",
                         "the fetched upstream credential expired before it could be used");
     }
@@ -281,13 +308,32 @@ void TokenCache::Entry::Finish(uint64_t generation, absl::StatusOr<StoredValue> 
   {
     absl::MutexLock lock(&mu_);
     if (!fetching_ || generation != generation_) return;  // the watchdog ended it
+    if (expired_on_arrival && rotation_waits_ < kMaxRotationWaits) {
+      // Upstreams that re-issue the same credential while it is valid (WeCom)
+      // hand back the old one, with no life left, until it expires; the new
+      // one comes right after. The fetch stays open and its waiters wait.
+      ++rotation_waits_;
+      cache_.scheduler_.RunAt(now + kRotationWait, [this, generation] {
+        if (IsCurrent(generation)) cache_internal::FetchFlow::Start(*this, generation);
+      });
+      return;
+    }
+    rotation_waits_ = 0;
     fetching_ = false;
     cache_.scheduler_.Cancel(watchdog_);
     watchdog_ = 0;
     if (fresh != nullptr) {
+      // The same value back (re-issued while valid): refreshing it ahead again
+      // would only bring it back once more, so the next fetch waits until it
+      // stops being served.
+      const bool reissued = value_ != nullptr && value_->value == fresh->value;
       replaced = std::exchange(value_, fresh);
-      refresh_at_ = timing.refresh_at;
+      refresh_at_ = reissued ? timing.usable_until : timing.refresh_at;
       usable_until_ = timing.usable_until;
+      value_from_rejection_ = std::exchange(fetch_for_rejection_, false);
+      if (value_from_rejection_) {
+        rejection_guard_until_ = now + cache_.options_.rejection_refresh_interval;
+      }
       rejected_.reset();
       consecutive_failures_ = 0;
       last_error_ = absl::OkStatus();

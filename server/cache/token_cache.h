@@ -74,6 +74,11 @@ class FetchFlow;
 // fetch and store operation it started: destroy it after the HTTP client and
 // the store have delivered their last callback and the scheduler has stopped
 // running tasks. Waiters still queued then get CANCELLED.
+// What Entry::Refresh answers when it will not replace a value that
+// upstream rejected right after it was fetched to replace another.
+absl::Status RefreshRefused(absl::string_view message);
+bool IsRefreshRefused(const absl::Status& status);
+
 class TokenCache {
  public:
   // A cached value, shared and immutable; valid as long as it is held.
@@ -149,7 +154,9 @@ class TokenCache::Entry {
   // inline without fetching. If it still holds `failed_value`, drops it and
   // fetches (joining a fetch in flight), so concurrent reports of the same
   // value cause one fetch and Gets stop receiving it. During backoff or a
-  // configuration hold: the remembered error.
+  // configuration hold: the remembered error. If `failed_value` was itself
+  // fetched to replace a rejected value less than rejection_refresh_interval
+  // ago, answers RefreshRefused inline and keeps it (see cache_policy.h).
   WaitId Refresh(absl::string_view failed_value, absl::Time deadline, ValueCallback done);
 
   // Completes the waiter `id` with CANCELLED on this thread, if it is still
@@ -220,6 +227,18 @@ class TokenCache::Entry {
   // anyway (Cancel raced with it) recognises itself and does nothing.
   uint64_t waiter_timer_seq_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time waiter_timer_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+
+  // Fetches that brought back a credential with no life left, in a row;
+  // after kMaxRotationWaits the next one fails its waiters.
+  static constexpr int kMaxRotationWaits = 8;
+  static constexpr absl::Duration kRotationWait = absl::Milliseconds(250);
+  int rotation_waits_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Rejection guard: the next fetch replaces a rejected value; the value it
+  // brings may not be replaced on a rejection before rejection_guard_until_.
+  bool fetch_for_rejection_ ABSL_GUARDED_BY(mu_) = false;
+  bool value_from_rejection_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time rejection_guard_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 
   // Failure memory: no fetch starts before retry_not_before_, and callers
   // without a usable value get last_error_ until then.

@@ -93,15 +93,17 @@ void FetchFlow::OnFetched(std::unique_ptr<FetchFlow> self, absl::StatusOr<Fetche
     Done(std::move(self), fetched.status());
     return;
   }
-  if (fetched->expires_in <= absl::ZeroDuration() || fetched->value.empty()) {
+  if (fetched->expires_in < absl::ZeroDuration() || fetched->value.empty()) {
     Done(std::move(self), MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_UNAVAILABLE",
-                                    "upstream returned an empty credential or lifetime"));
+                                    "upstream returned an empty credential or a negative lifetime"));
     return;
   }
   flow.fetched_ = StoredValue{.value = std::move(fetched->value),
                               .fetched_at = flow.fetch_start_,
                               .expires_at = flow.fetch_start_ + fetched->expires_in};
-  if (!flow.use_store_) {
+  // No life left (a credential re-issued in its last second): not worth
+  // storing; Entry::Finish waits for its successor.
+  if (!flow.use_store_ || fetched->expires_in == absl::ZeroDuration()) {
     Done(std::move(self), flow.fetched_);
     return;
   }

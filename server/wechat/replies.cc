@@ -37,8 +37,10 @@ absl::StatusOr<IssuedCredential> ParseCredential(const UpstreamJson& json,
   }
   absl::StatusOr<int64_t> expires_in = root.Int("expires_in", Need::kRequired);
   if (!expires_in.ok()) return expires_in.status();
-  if (*expires_in < 1 || *expires_in > kMaxLifetimeSeconds) {
-    return root.BadField("expires_in", "is out of range (1 s to 1 day)");
+  // 0 happens: an upstream that re-issues a credential while it is valid
+  // hands it back in its last second. The cache waits for the next one.
+  if (*expires_in < 0 || *expires_in > kMaxLifetimeSeconds) {
+    return root.BadField("expires_in", "is out of range (0 s to 1 day)");
   }
   return IssuedCredential{*std::move(value), absl::Seconds(*expires_in)};
 }

@@ -23,10 +23,15 @@ struct IssuedCredential {
 };
 
 // cgi-bin/token, cgi-bin/gettoken (`value_field` "access_token") and the
-// ticket endpoints ("ticket"). expires_in must be 1 s to 1 day; the value
+// ticket endpoints ("ticket"). expires_in must be 0 s to 1 day; the value
 // non-empty, at most 2 KiB and free of whitespace and control characters.
 absl::StatusOr<IssuedCredential> ParseCredential(const UpstreamJson& json,
                                                  absl::string_view value_field);
+
+// ParseCredential as a parser of one field, for the typed clients.
+inline auto CredentialParser(absl::string_view value_field) {
+  return [value_field](const UpstreamJson& json) { return ParseCredential(json, value_field); };
+}
 
 // sns/jscode2session.
 struct WeChatSession {

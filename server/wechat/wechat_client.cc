@@ -5,14 +5,6 @@
 #include "server/wechat/request.h"
 
 namespace wxgate::wechat {
-namespace {
-
-auto CredentialParser(absl::string_view field) {
-  return [field](const UpstreamJson& json) { return ParseCredential(json, field); };
-}
-
-}  // namespace
-
 TransferId WeChatClient::FetchToken(absl::string_view app_id, absl::string_view secret,
                                     absl::Time deadline, Callback<IssuedCredential> done) {
   return CallJson<IssuedCredential>(

@@ -9,11 +9,8 @@ using wechat::CallJson;
 using wechat::EndpointKind;
 using wechat::GetRequest;
 using wechat::PostRequest;
+using wechat::CredentialParser;
 using wechat::UpstreamJson;
-
-auto CredentialParser(absl::string_view field) {
-  return [field](const UpstreamJson& json) { return wechat::ParseCredential(json, field); };
-}
 
 }  // namespace
 

@@ -67,6 +67,47 @@ TEST_F(RefreshTest, StaleRefreshAfterSomeoneRefreshedAnswersTheNewValueWithoutFe
   EXPECT_EQ(fetcher_.calls(), 2);
 }
 
+// The 40001 loop: a storm where every token is rejected. The value fetched to
+// replace a rejected one is not replaced again on a rejection for
+// rejection_refresh_interval, however many callers report it.
+TEST_F(RefreshTest, AValueFetchedForARejectionIsNotReplacedAgainSoon) {
+  Warm("T1");
+  Recorder first;
+  entry_.Refresh("T1", absl::InfiniteFuture(), first.Callback());
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  ASSERT_EQ(fetcher_.calls(), 2);
+  for (int i = 0; i < 10; ++i) {
+    Recorder again;
+    EXPECT_EQ(entry_.Refresh("T2", absl::InfiniteFuture(), again.Callback()), 0u);
+    ASSERT_EQ(again.count(), 1u);
+    EXPECT_TRUE(IsRefreshRefused(again.last().status())) << again.last().status();
+  }
+  EXPECT_EQ(fetcher_.calls(), 2);
+  // Gets still serve T2: only the rejection-driven replacement is held back.
+  Recorder get;
+  entry_.Get(absl::InfiniteFuture(), get.Callback());
+  EXPECT_THAT(get.Summary(), ElementsAre("T2"));
+
+  // Once the interval is over, a rejection refreshes again (once).
+  h_.clock.Advance(TokenCacheOptions().rejection_refresh_interval);
+  Recorder later;
+  entry_.Refresh("T2", absl::InfiniteFuture(), later.Callback());
+  EXPECT_EQ(fetcher_.calls(), 3);
+  ASSERT_TRUE(fetcher_.Complete("T3", kTwoHours));
+  EXPECT_THAT(later.Summary(), ElementsAre("T3"));
+}
+
+// A value that arrived by an ordinary fetch may be refreshed on its first
+// rejection, however young it is (a token revoked right after issue).
+TEST_F(RefreshTest, AFreshValueFromAnOrdinaryFetchIsRefreshedOnRejection) {
+  Warm("T1");
+  Recorder recorder;
+  entry_.Refresh("T1", absl::InfiniteFuture(), recorder.Callback());
+  EXPECT_EQ(fetcher_.calls(), 2);
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  EXPECT_THAT(recorder.Summary(), ElementsAre("T2"));
+}
+
 TEST_F(RefreshTest, HundredConcurrentReportsOfOneValueCauseOneFetch) {
   Warm("T1");
   Recorder recorder;

@@ -219,6 +219,9 @@ TEST(ReplicaSlowStoreTest, LateReportOfAnOlderValueDoesNotUnrejectTheNewerOne) {
   Recorder first;
   replica.entry->Refresh("token-1", absl::InfiniteFuture(), first.Callback());
   ASSERT_THAT(first.Summary(), ElementsAre("token-2"));
+  // token-2 replaced a rejected value: it may itself be replaced on a
+  // rejection only once rejection_refresh_interval has passed.
+  scheduler.AdvanceBy(TokenCacheOptions().rejection_refresh_interval);
 
   store.Close();
   Recorder current;

@@ -253,17 +253,20 @@ TEST(TokenCacheTest, EntriesAreIndependent) {
   EXPECT_EQ(ValueOf(ra.last()), "A");
 }
 
-TEST(TokenCacheTest, EmptyValueOrLifetimeIsAnError) {
-  CacheHarness h;
-  FakeFetcher fetcher;
-  TokenCache::Entry& entry = h.cache->Register("k", fetcher.AsFetcher());
-  Recorder recorder;
-  entry.Get(absl::InfiniteFuture(), recorder.Callback());
-  ASSERT_TRUE(fetcher.Complete("T1", absl::ZeroDuration()));
-  EXPECT_EQ(recorder.last().status().code(), absl::StatusCode::kUnavailable);
+TEST(TokenCacheTest, EmptyValueOrNegativeLifetimeIsAnError) {
+  for (const auto& [value, lifetime] : std::vector<std::pair<std::string, absl::Duration>>{
+           {"", kTwoHours}, {"T1", absl::Seconds(-1)}}) {
+    CacheHarness h;
+    FakeFetcher fetcher;
+    TokenCache::Entry& entry = h.cache->Register("k", fetcher.AsFetcher());
+    Recorder recorder;
+    entry.Get(absl::InfiniteFuture(), recorder.Callback());
+    ASSERT_TRUE(fetcher.Complete(value, lifetime));
+    EXPECT_EQ(recorder.last().status().code(), absl::StatusCode::kUnavailable);
+  }
 }
 
-TEST(TokenCacheTest, ValueExpiredOnArrivalIsNotServed) {
+TEST(TokenCacheTest, ValueExpiredOnArrivalIsNotServedAndAnotherIsFetched) {
   CacheHarness h;
   FakeFetcher fetcher;
   TokenCache::Entry& entry = h.cache->Register("k", fetcher.AsFetcher());
@@ -271,7 +274,10 @@ TEST(TokenCacheTest, ValueExpiredOnArrivalIsNotServed) {
   entry.Get(absl::InfiniteFuture(), recorder.Callback());
   h.clock.Advance(absl::Seconds(2));
   ASSERT_TRUE(fetcher.Complete("T1", absl::Seconds(2)));
-  EXPECT_EQ(recorder.last().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(recorder.count(), 0u);
+  h.scheduler.AdvanceBy(absl::Milliseconds(250));
+  ASSERT_TRUE(fetcher.Complete("T2", kTwoHours));
+  EXPECT_THAT(recorder.Summary(), ElementsAre("T2"));
 }
 
 TEST(TokenCacheTest, DestroyingTheCacheCancelsWaiters) {
@@ -286,6 +292,68 @@ TEST(TokenCacheTest, DestroyingTheCacheCancelsWaiters) {
   }
   // A completion after the cache is gone would be a contract violation; the
   // fetch here is simply dropped.
+}
+
+}  // namespace
+}  // namespace wxgate::cache
+
+namespace wxgate::cache {
+namespace {
+
+// Upstreams that hand back the same credential while it is valid (WeCom's
+// tickets and tokens): a refresh ahead brings back the old value with less
+// life, and at the very end a fetch brings it back with none.
+TEST(ReissueTest, ASameValueBackIsNotRefreshedAheadAgain) {
+  CacheHarness h;
+  FakeFetcher fetcher;
+  TokenCache::Entry& entry = h.cache->Register("k", fetcher.AsFetcher());
+  Recorder first;
+  entry.Get(absl::InfiniteFuture(), first.Callback());
+  ASSERT_TRUE(fetcher.Complete("T", absl::Seconds(100)));
+  // Into the refresh window (usable until 90 s, refreshed from 70 s).
+  h.clock.Advance(absl::Seconds(71));
+  Recorder ahead;
+  entry.Get(absl::InfiniteFuture(), ahead.Callback());
+  EXPECT_THAT(ahead.Summary(), ElementsAre("T"));
+  ASSERT_EQ(fetcher.calls(), 2);
+  ASSERT_TRUE(fetcher.Complete("T", absl::Seconds(29)));
+  // Served on, without a fetch per Get, until it stops being usable.
+  for (int i = 0; i < 20; ++i) {
+    h.clock.Advance(absl::Seconds(1));
+    Recorder hit;
+    entry.Get(absl::InfiniteFuture(), hit.Callback());
+    EXPECT_THAT(hit.Summary(), ElementsAre("T"));
+  }
+  EXPECT_EQ(fetcher.calls(), 2);
+}
+
+TEST(ReissueTest, ACredentialWithNoLifeLeftKeepsWaitersWaitingForTheNextOne) {
+  CacheHarness h;
+  FakeFetcher fetcher;
+  TokenCache::Entry& entry = h.cache->Register("k", fetcher.AsFetcher());
+  Recorder waiter;
+  entry.Get(h.In(absl::Seconds(30)), waiter.Callback());
+  ASSERT_TRUE(fetcher.Complete("OLD", absl::ZeroDuration()));
+  EXPECT_EQ(waiter.count(), 0u);  // not failed: the fetch is tried again shortly
+  h.scheduler.AdvanceBy(absl::Milliseconds(250));
+  ASSERT_EQ(fetcher.calls(), 2);
+  ASSERT_TRUE(fetcher.Complete("NEW", kTwoHours));
+  EXPECT_THAT(waiter.Summary(), ElementsAre("NEW"));
+}
+
+TEST(ReissueTest, ACredentialThatNeverComesBackAliveFailsAfterAFewTries) {
+  CacheHarness h;
+  FakeFetcher fetcher;
+  fetcher.SetAutoAnswer([](int) -> absl::StatusOr<FetchedValue> {
+    return FetchedValue{.value = "DEAD", .expires_in = absl::ZeroDuration()};
+  });
+  TokenCache::Entry& entry = h.cache->Register("k", fetcher.AsFetcher());
+  Recorder waiter;
+  entry.Get(h.In(absl::Seconds(30)), waiter.Callback());
+  h.scheduler.AdvanceBy(absl::Seconds(5));
+  ASSERT_EQ(waiter.count(), 1u);
+  EXPECT_EQ(waiter.last().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(fetcher.calls(), 9);  // the first and eight more, 250 ms apart
 }
 
 }  // namespace

@@ -4,10 +4,15 @@
 // What the flow tests share: the emulator and wxgate started with a set of
 // apps, terse control calls, stubs, and the emulator's counters.
 
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/json.h"
 #include "tests/support/wxgate_process.h"
@@ -55,6 +60,41 @@ inline constexpr char kStandardApps[] = R"pb(
     wecom_app { corp_id: "wwc00000000000corp" secret { value: "SECRET-contacts-e3a1" } }
   }
 )pb";
+
+// `n` calls of one RPC in flight at once through the async API, for the
+// tests about concurrency (single flight, storms). `between(i)` runs before
+// the i-th call starts, e.g. to revoke a token halfway. Every call has a 60 s
+// deadline; the result lists each call's status and response in start order.
+template <class Response>
+struct BurstCall {
+  grpc::ClientContext ctx;
+  Response response;
+  grpc::Status status;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
+};
+template <class Stub, class Request, class Response>
+std::vector<std::unique_ptr<BurstCall<Response>>> Burst(
+    Stub& stub,
+    std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (Stub::*start)(
+        grpc::ClientContext*, const Request&, grpc::CompletionQueue*),
+    const Request& request, int n, const std::function<void(int)>& between = nullptr) {
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<BurstCall<Response>>> calls;
+  for (int i = 0; i < n; ++i) {
+    if (between) between(i);
+    auto call = std::make_unique<BurstCall<Response>>();
+    call->ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    call->reader = (stub.*start)(&call->ctx, request, &cq);
+    call->reader->Finish(&call->response, &call->status, call.get());
+    calls.push_back(std::move(call));
+  }
+  for (int i = 0; i < n; ++i) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) break;
+  }
+  return calls;
+}
 
 class FlowTest : public ::testing::Test {
  protected:

@@ -162,29 +162,10 @@ TEST_F(SignatureFlowTest, HostsOutsideTheAllowlistArePermissionDenied) {
 TEST_F(SignatureFlowTest, AThousandConcurrentColdCallsCauseOneTokenAndOneTicketFetch) {
   Post("/_emu/faults", R"({"endpoint":"cgi-bin/gettoken","latency_ms":300})");
   constexpr int kCalls = 1000;
-  grpc::CompletionQueue cq;
-  struct Call {
-    grpc::ClientContext ctx;
-    v1::JsapiSignature response;
-    grpc::Status status;
-    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::JsapiSignature>> reader;
-  };
-  std::vector<std::unique_ptr<Call>> calls;
   v1::SignJsapiConfigRequest request;
   request.set_app("cs");
   request.set_url("https://cs.example.com/sidebar");
-  for (int i = 0; i < kCalls; ++i) {
-    auto call = std::make_unique<Call>();
-    call->ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
-    call->reader = signature().AsyncSignJsapiConfig(&call->ctx, request, &cq);
-    call->reader->Finish(&call->response, &call->status, call.get());
-    calls.push_back(std::move(call));
-  }
-  for (int i = 0; i < kCalls; ++i) {
-    void* tag = nullptr;
-    bool ok = false;
-    ASSERT_TRUE(cq.Next(&tag, &ok));
-  }
+  auto calls = Burst(signature(), &v1::SignatureService::Stub::AsyncSignJsapiConfig, request, kCalls);
   const std::string ticket = CurrentWeCom(1000002).Str("/jsapi_ticket");
   int failed = 0;
   for (const auto& call : calls) {

@@ -37,7 +37,6 @@ TEST(ParseCredentialTest, RejectsWhatCannotBeCached) {
            R"({"access_token":12345,"expires_in":7200})",
            R"({"access_token":"t"})",
            R"({"access_token":"t","expires_in":{"value":7200}})",
-           R"({"access_token":"t","expires_in":0})",
            R"({"access_token":"t","expires_in":-5})",
            R"({"access_token":"t","expires_in":86401})",
            R"({"access_token":"t","expires_in":"7200"})",
