@@ -354,11 +354,23 @@ absl::Status Subprocess::Signal(int signo) {
 }
 
 absl::StatusOr<ExitStatus> Subprocess::Wait(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
   absl::MutexLock lock(&mu_);
   if (!mu_.AwaitWithTimeout(absl::Condition(&reaped_), timeout)) {
     return absl::DeadlineExceededError(
         absl::StrCat(name_, " still running after ", absl::FormatDuration(timeout)));
   }
+  // The child is gone, but what it wrote last may still sit in the pipes:
+  // let the reader drain them so Output() is complete, unless a grandchild
+  // keeps a pipe open (then up to the same deadline, at most a second).
+  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (int i = 0; i < 2; ++i) {
+      if (capture_fd_[i] >= 0 && !capture_[i].eof) return false;
+    }
+    return true;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&drained),
+                        std::min(deadline, absl::Now() + absl::Seconds(1)));
   return exit_status_;
 }
 
