@@ -83,9 +83,15 @@ Server::~Server() {
 }
 
 absl::Status Server::Start() {
-  // Both must be set before the builder is created.
-  grpc::EnableDefaultHealthCheckService(true);
+  // Before the builder is created. Health is ours (health.h), not gRPC's
+  // default, which would also start a synchronous thread pool.
+  grpc::EnableDefaultHealthCheckService(false);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  Handle(health_.service(), &HealthService::AsyncService::RequestCheck,
+         [health = &health_](CallContext&, const grpc::health::v1::HealthCheckRequest& request,
+                             Responder<grpc::health::v1::HealthCheckResponse> reply) {
+           reply.Reply(health->Check(request));
+         });
 
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, which lets a second wxgate bind a port
@@ -93,6 +99,7 @@ absl::Status Server::Start() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  builder.RegisterService(health_.service());
   for (grpc::Service* service : services_) builder.RegisterService(service);
   for (int i = 0; i < options_.threads; ++i) cqs_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
@@ -111,9 +118,11 @@ absl::Status Server::Start() {
     for (const auto& method : methods_) {
       for (int i = 0; i < options_.calls_per_method; ++i) method->Spawn(cq.get(), &tracker_);
     }
+    // Watches are long-lived and rare: two waiting per queue, each re-armed.
+    for (int i = 0; i < 2; ++i) health_.SpawnWatch(cq.get(), &tracker_);
   }
   for (auto& cq : cqs_) pollers_.emplace_back([this, cq = cq.get()] { Poll(cq); });
-  server_->GetHealthCheckService()->SetServingStatus(true);
+  health_.SetServing(true);
   running_ = true;
   return absl::OkStatus();
 }
@@ -129,7 +138,8 @@ void Server::Poll(grpc::ServerCompletionQueue* cq) {
 bool Server::Shutdown(absl::Duration grace, absl::Duration settle) {
   if (!running_) return true;
   running_ = false;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  // Watchers hear NOT_SERVING and their streams end, so they hold nothing up.
+  health_.EndWatches();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   // Cancelled calls may still be waiting for an upstream callback to answer
   // them; their alarms need the completion queues, so those stay up until the

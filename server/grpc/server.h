@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/grpc/call.h"
+#include "server/grpc/health.h"
 
 namespace wxgate::rpc {
 
@@ -28,7 +29,7 @@ struct ServerOptions {
 
 // wxgate's completion-queue server: N polling threads with one CQ each, every
 // registered unary method pre-requested `calls_per_method` times per CQ, plus
-// grpc.health.v1.Health and server reflection.
+// grpc.health.v1.Health (on the same queues, health.h) and server reflection.
 //
 // Thread contract: Register* and Start on one thread before serving;
 // Shutdown from any one thread, once.
@@ -40,8 +41,12 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Adds the async service whose methods are then registered with Handle. The
-  // service must outlive the server.
-  void AddService(grpc::Service* service) { services_.push_back(service); }
+  // service must outlive the server. `health_name` ("wxgate.v1.IdentityService")
+  // is what grpc.health.v1 answers for it.
+  void AddService(grpc::Service* service, std::string health_name = "") {
+    services_.push_back(service);
+    if (!health_name.empty()) health_.AddServiceName(std::move(health_name));
+  }
 
   // Registers one unary method, in one line:
   //   server.Handle(&svc, &Svc::RequestFoo, [&](auto& ctx, auto& req, auto r) {...});
@@ -95,6 +100,7 @@ class Server {
   void Poll(grpc::ServerCompletionQueue* cq);
 
   ServerOptions options_;
+  HealthService health_;
   std::vector<grpc::Service*> services_;
   std::vector<std::unique_ptr<MethodBase>> methods_;
   std::unique_ptr<grpc::Server> server_;

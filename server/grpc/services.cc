@@ -72,9 +72,9 @@ auto Serve(const char* rpc, const Logic* logic,
 }  // namespace
 
 void WxgateServices::RegisterAll(Server& server, const Backends& b) {
-  server.AddService(&identity_);
-  server.AddService(&signature_);
-  server.AddService(&token_);
+  server.AddService(&identity_, "wxgate.v1.IdentityService");
+  server.AddService(&signature_, "wxgate.v1.SignatureService");
+  server.AddService(&token_, "wxgate.v1.TokenService");
   using IdentitySvc = v1::IdentityService::AsyncService;
   using Signature = v1::SignatureService::AsyncService;
   using Token = v1::TokenService::AsyncService;

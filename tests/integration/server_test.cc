@@ -215,15 +215,17 @@ TEST_F(ServerTest, HealthOfTheServerIsServing) {
   EXPECT_EQ(last_health_, grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
-// gRPC's default health service knows only "" unless the server sets a
-// status per service name, which wxgate does not (yet): the service names
-// are unknown to it. Kubernetes probes therefore name no service.
-TEST_F(ServerTest, HealthKnowsNoPerServiceStatus) {
+// Health answers for the whole server ("") and for each wxgate.v1 service by
+// name; any other name is NOT_FOUND, as the health protocol asks.
+TEST_F(ServerTest, HealthKnowsEachServiceByName) {
   for (const char* service :
        {"wxgate.v1.IdentityService", "wxgate.v1.SignatureService", "wxgate.v1.TokenService"}) {
     RpcResult result = Check(service);
-    EXPECT_EQ(result.code(), grpc::StatusCode::NOT_FOUND) << service << ": " << result.ToString();
+    EXPECT_TRUE(result.status.ok()) << service << ": " << result.ToString();
+    EXPECT_EQ(last_health_, grpc::health::v1::HealthCheckResponse::SERVING) << service;
   }
+  RpcResult unknown = Check("no.such.Service");
+  EXPECT_EQ(unknown.code(), grpc::StatusCode::NOT_FOUND) << unknown.ToString();
 }
 
 TEST_F(ServerTest, ReflectionListsEveryService) {
