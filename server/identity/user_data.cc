@@ -150,7 +150,9 @@ absl::StatusOr<UserData> ParseUserDataJson(absl::string_view plaintext) {
   simdjson::dom::object object;
   // parse() validates UTF-8 and rejects trailing bytes and unescaped control
   // characters in strings, which garbage from a wrong key nearly always has.
-  if (parser.parse(plaintext.data(), plaintext.size()).get(root) != simdjson::SUCCESS ||
+  // An empty view may hold a null pointer, which simdjson would memcpy from.
+  if (plaintext.empty() ||
+      parser.parse(plaintext.data(), plaintext.size()).get(root) != simdjson::SUCCESS ||
       root.get_object().get(object) != simdjson::SUCCESS) {
     return DoesNotDecrypt();
   }

@@ -158,7 +158,8 @@ absl::StatusOr<UpstreamJson> UpstreamJson::FromBody(absl::string_view endpoint, 
   json.parser_ = std::make_unique<simdjson::dom::parser>();
   simdjson::dom::element root;
   simdjson::dom::object object;
-  if (json.parser_->parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
+  // An empty view may hold a null pointer, which simdjson would memcpy from.
+  if (body.empty() || json.parser_->parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
     return BadResponse(endpoint, "the body is not JSON");
   }
   if (root.get_object().get(object) != simdjson::SUCCESS) {

@@ -234,7 +234,8 @@ void RunParsers(const Endpoint& endpoint, absl::string_view body, const wechat::
           FUZZ_CHECK(!credential->value.empty() && credential->value.size() <= 2048 &&
                          Printable(credential->value),
                      "credential value accepted that cannot be cached");
-          FUZZ_CHECK(credential->expires_in >= absl::Seconds(1) &&
+          // 0 s to 1 day (replies.h: 0 is a credential in its last second).
+          FUZZ_CHECK(credential->expires_in >= absl::ZeroDuration() &&
                          credential->expires_in <= absl::Hours(24),
                      "lifetime ", absl::FormatDuration(credential->expires_in));
         }
