@@ -15,6 +15,7 @@
 #include <grpcpp/support/async_stream.h>
 
 #include <atomic>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -71,7 +72,7 @@ class HealthService {
   void Unregister(HealthWatch* watch);
 
   AsyncService service_;
-  absl::flat_hash_set<std::string> names_;  // fixed once serving
+  std::set<std::string> names_;  // fixed once serving; a handful
   mutable absl::Mutex mu_;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;

@@ -223,6 +223,9 @@ TEST(TokenCacheTest, RegisterTwiceReturnsTheSameEntryAndKeepsTheFirstFetcher) {
   b.Get(absl::InfiniteFuture(), recorder.Callback());
   EXPECT_EQ(first.calls(), 1);
   EXPECT_EQ(second.calls(), 0);
+  // Completed before `recorder` goes: the cache outlives it in this scope.
+  ASSERT_TRUE(first.Complete("T1", kTwoHours));
+  EXPECT_THAT(recorder.Summary(), ElementsAre("T1"));
 }
 
 TEST(TokenCacheTest, GetByKey) {
