@@ -27,7 +27,8 @@ TEST(EmulatorProcessTest, StartsServesAndStopsCleanly) {
 
   absl::StatusOr<ExitStatus> exit = (*emulator)->Stop();
   ASSERT_TRUE(exit.ok()) << exit.status();
-  EXPECT_TRUE(exit->success()) << exit->ToString();
+  EXPECT_TRUE(exit->success()) << exit->ToString() << "\n"
+                               << (*emulator)->process().Output(Subprocess::Stream::kStderr);
 }
 
 TEST(EmulatorProcessTest, RegistersTheAppsOfAWxgateConfig) {
