@@ -21,6 +21,17 @@ struct CipherCtxDeleter {
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
+// AES-128-CBC, fetched once. OpenSSL 3 resolves EVP_aes_128_cbc() by name
+// (locks, a property query) on every init unless the fetched cipher is
+// reused; BoringSSL has no fetching and takes EVP_aes_128_cbc() as it is.
+const EVP_CIPHER* Aes128Cbc() {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L && !defined(OPENSSL_IS_BORINGSSL)
+  static EVP_CIPHER* const fetched = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+  if (fetched != nullptr) return fetched;
+#endif
+  return EVP_aes_128_cbc();
+}
+
 absl::Status Invalid(absl::string_view reason, absl::string_view message) {
   return MakeError(absl::StatusCode::kInvalidArgument, reason, message);
 }
@@ -77,7 +88,7 @@ absl::StatusOr<std::string> Aes128CbcDecrypt(absl::string_view key, absl::string
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr) return OpenSslFailed();
   // Padding is checked here, strictly; EVP's own check is disabled.
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, Bytes(key), Bytes(iv)) != 1 ||
+  if (EVP_DecryptInit_ex(ctx.get(), Aes128Cbc(), nullptr, Bytes(key), Bytes(iv)) != 1 ||
       EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) {
     return OpenSslFailed();
   }
@@ -110,7 +121,7 @@ absl::StatusOr<std::string> Aes128CbcEncrypt(absl::string_view key, absl::string
   }
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr ||
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, Bytes(key), Bytes(iv)) != 1) {
+      EVP_EncryptInit_ex(ctx.get(), Aes128Cbc(), nullptr, Bytes(key), Bytes(iv)) != 1) {
     return OpenSslFailed();
   }
   // EVP's default padding is PKCS#7.

@@ -23,7 +23,13 @@ inline constexpr size_t kMaxBase64Input = size_t{1} << 30;
 // encodings whose unused trailing bits are not zero (so one byte string has
 // exactly one accepted encoding). The empty string decodes to "".
 // Messages never quote the input: it may be a key.
+//
+// Base64Decode looks characters up in a table: fast, for data that is no
+// secret (encryptedData, iv). Base64DecodeSecret computes each character's
+// value without a table or a data-dependent branch, so the time taken does not
+// depend on a key's characters (through the cache): for session_keys.
 absl::StatusOr<std::string> Base64Decode(absl::string_view encoded);
+absl::StatusOr<std::string> Base64DecodeSecret(absl::string_view encoded);
 
 // Standard alphabet with '=' padding.
 std::string Base64Encode(absl::string_view bytes);

@@ -204,7 +204,7 @@ absl::StatusOr<UserData> DecryptUserData(const UserDataInput& input) {
     return MakeError(absl::StatusCode::kInternal, "INTERNAL", "no expected watermark appid");
   }
 
-  absl::StatusOr<std::string> key = crypto::Base64Decode(input.session_key);
+  absl::StatusOr<std::string> key = crypto::Base64DecodeSecret(input.session_key);
   absl::Cleanup wipe_key = [&key] {
     if (key.ok()) crypto::Cleanse(*key);
   };

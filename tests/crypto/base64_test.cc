@@ -1,6 +1,7 @@
 #include "server/crypto/base64.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
@@ -105,6 +106,32 @@ TEST(Base64Test, LargeInputRoundTrips) {
   absl::StatusOr<std::string> decoded = Base64Decode(Base64Encode(bytes));
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(*decoded, bytes);
+}
+
+}  // namespace
+}  // namespace wxgate::crypto
+
+namespace wxgate::crypto {
+namespace {
+
+// The constant-time decoder (session keys) and the table decoder (data) agree
+// on every input: byte for byte when valid, on rejection otherwise.
+TEST(Base64Test, SecretAndTableDecodersAgree) {
+  std::vector<std::string> inputs = {"", "Zg==", "Zm8=", "Zm9v", "tiihtNczf5v6AKRyjwEUhQ==",
+                                     "Zh==", "Zm9=", "Zg", "Z===", "=Zg=", "Zg=a", "Z-8_", "Zm 9",
+                                     "AAAA\n", std::string("Zm\0v", 4)};
+  for (int b = 0; b < 256; ++b) {
+    inputs.push_back(std::string(3, static_cast<char>(b)) + "A");
+    inputs.push_back(Base64Encode(std::string(1 + b % 7, static_cast<char>(b))));
+  }
+  for (const std::string& input : inputs) {
+    absl::StatusOr<std::string> table = Base64Decode(input);
+    absl::StatusOr<std::string> secret = Base64DecodeSecret(input);
+    ASSERT_EQ(table.ok(), secret.ok()) << absl::CEscape(input);
+    if (table.ok()) {
+      EXPECT_EQ(*table, *secret) << absl::CEscape(input);
+    }
+  }
 }
 
 }  // namespace

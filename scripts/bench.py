@@ -1,0 +1,464 @@
+#!/usr/bin/python3
+"""wxgate's benchmarks: one table, printed and written to build/bench/report.md.
+
+Started by ./scripts/bench after the build. Measures, on this machine:
+  1. cache hits (SignJsapiConfig, DecryptUserData) against wxgate's own
+     trivial RPC (grpc.health.v1 Check on the same call template), the same
+     signing RPC in grpc-go and in the plainest async C++ server: h2load for
+     throughput (server on CPU 0, h2load on CPU 1), and wxgate-load, which
+     checks every grpc-status, for latency percentiles;
+  2. the cold path: GetExternalContact against the emulator answering after
+     50 ms, at 16, 64, 256 and 1,024 calls in flight, wxgate on 2 threads;
+  3. a cold burst: 1,000 concurrent calls for an expired ticket;
+  4. wxgate's resident memory idle and with 1,024 calls in flight.
+Repeats are interleaved and medians reported. Each process runs in its own
+session (setsid): with Debian's autogroup scheduling a session's CPU share is
+split across the CPUs its processes use, which would otherwise skew the runs.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import ssl
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+H2_HEADERS = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
+
+
+class BenchError(Exception):
+    pass
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+class Process:
+    """A child in its own session, optionally pinned; stderr collected."""
+
+    def __init__(self, argv, cpus=None, env=None):
+        cmd = ["setsid"] + (["taskset", "-c", cpus] if cpus else []) + argv
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=env, text=True)
+        self.lines = []
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)
+            self.cond.notify_all()
+
+    def wait_for(self, needle, timeout=60):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines:
+                    if line is None:
+                        raise BenchError("process exited:\n" + "\n".join(l for l in self.lines if l))
+                    if needle in line:
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BenchError(f"no '{needle}' within {timeout}s")
+                self.cond.wait(left)
+
+    @property
+    def pid(self):
+        return self.proc.pid  # setsid and taskset exec, so this is the server
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_kib(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Emulator:
+    def __init__(self, binary, state, apps, cpus=None):
+        self.process = Process([binary, "--listen=127.0.0.1:0", f"--state-dir={state}",
+                                f"--config={apps}", "--quiet", "--max-threads=8192",
+                                "--threads=64"], cpus=cpus)
+        info = json.loads(self.process.proc.stdout.readline())
+        self.base_url, self.ca_file = info["base_url"], info["ca_file"]
+        self.tls = ssl.create_default_context(cafile=self.ca_file)
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        with urllib.request.urlopen(request, context=self.tls, timeout=60) as response:
+            return json.loads(response.read())
+
+    def post(self, path, body):
+        return self.call("POST", path, body)
+
+    def get(self, path):
+        return self.call("GET", path)
+
+
+def start_wxgate(binary, state, emu, apps_text, threads, cpus, name):
+    config = os.path.join(state, f"{name}.textproto")
+    with open(config, "w") as out:
+        out.write('listen_address: "127.0.0.1:0"\n')
+        out.write(f"server {{ threads: {threads} calls_per_method: 64 }}\n")
+        out.write(f'upstream {{ wechat_base_url: "{emu.base_url}" wecom_base_url: "{emu.base_url}" '
+                  f'ca_file: "{emu.ca_file}" max_connections_per_host: 1024 }}\n')
+        out.write(apps_text)
+    server = Process([binary, f"--config={config}"], cpus=cpus)
+    line = server.wait_for("listening on")
+    server.target = line.split("listening on ", 1)[1].split(";", 1)[0]
+    server.port = int(server.target.rsplit(":", 1)[1])
+    return server
+
+
+def start_baseline(argv, cpus, env=None):
+    server = Process(argv, cpus=cpus, env=env)
+    ready = json.loads(server.proc.stdout.readline())
+    server.port = ready["port"]
+    server.target = f"127.0.0.1:{server.port}"
+    return server
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+def varint(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def message(*fields):
+    """Protobuf bytes of (field number, string) pairs."""
+    out = b""
+    for number, value in fields:
+        data = value.encode()
+        out += varint(number << 3 | 2) + varint(len(data)) + data
+    return out
+
+
+def grpc_frame(payload):
+    return b"\x00" + struct.pack(">I", len(payload)) + payload
+
+
+# --- measurements -------------------------------------------------------------------------------
+
+def h2load(port, path, body_file, n, cpus="1"):
+    """req/s of h2load -c 4 -m 50; fails on any failed request."""
+    out = subprocess.run(["setsid", "-w", "taskset", "-c", cpus, "h2load", "-n", str(n), "-c", "4",
+                          "-m", "50", "-t", "1", "-d", body_file, *H2_HEADERS,
+                          f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, timeout=600).stdout
+    if f"{n} succeeded" not in out:
+        raise BenchError(f"h2load {path}: not every request succeeded:\n{out}")
+    return float(re.search(r"finished in [^,]*, ([0-9.]+) req/s", out).group(1))
+
+
+def wxgate_load(binary, target, args, cpus="1"):
+    """wxgate-load's JSON report; fails if any call went unaccounted."""
+    pin = ["taskset", "-c", cpus] if cpus else []
+    done = subprocess.run(["setsid", "-w", *pin, binary, f"--target={target}", "--json", *args],
+                          capture_output=True, text=True, timeout=900)
+    if not done.stdout.strip():
+        raise BenchError(f"wxgate-load {' '.join(args)} failed:\n{done.stderr}")
+    report = json.loads(done.stdout)
+    if done.returncode != 0:
+        raise BenchError(f"wxgate-load {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
+    return report
+
+
+def rpc_stats(report, rpc):
+    """(rate, ok, total, p50 ms, p99 ms) of one RPC in a wxgate-load report."""
+    per = report["rpcs"][rpc]
+    latency = per["latency_ms"]
+    return per["rate"], per["ok"], per["completed"], latency["p50"], latency["p99"]
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+# --- the scenarios ------------------------------------------------------------------------------
+
+def cache_hits(b, emu, apps_text, state, repeats, n):
+    """h2load and wxgate-load against warm caches, wxgate on one thread on CPU 0."""
+    wx = start_wxgate(b["wxgate"], state, emu, apps_text, 1, "0", "hits")
+    go = start_baseline([b["go"], "--listen=127.0.0.1:0"], "0", env=dict(os.environ, GOMAXPROCS="1"))
+    plain = start_baseline([b["plain"], "--listen=127.0.0.1:0", "--threads=1"], "0")
+    try:
+        # Warm: the ticket, and a session to decrypt with.
+        subprocess.run([b["cli"], f"--target={wx.target}", "sign-jsapi", "sidebar",
+                        "https://cs.example.com/x"], check=True, capture_output=True)
+        login = emu.post("/_emu/login", {"app_id": b["apps"]["shop"]})
+        subprocess.run([b["cli"], f"--target={wx.target}", "code2session", "shop", login["code"]],
+                       check=True, capture_output=True)
+        sealed = emu.post("/_emu/encrypt", {"app_id": b["apps"]["shop"], "user": login["openid"],
+                                            "data": {"openId": login["openid"], "nickName": "Bench",
+                                                     "unionId": "oU-bench"}})
+        bodies = {
+            "health": grpc_frame(b""),
+            "sign": grpc_frame(message((1, "sidebar"), (2, "https://cs.example.com/x"))),
+            "baseline": grpc_frame(message((1, "cs"), (2, "https://cs.example.com/x"))),
+            "decrypt": grpc_frame(message((1, "shop"), (2, login["openid"]),
+                                          (4, sealed["encrypted_data"]), (5, sealed["iv"]))),
+        }
+        files = {}
+        for key, data in bodies.items():
+            files[key] = os.path.join(state, f"{key}.bin")
+            with open(files[key], "wb") as out:
+                out.write(data)
+        runs = [
+            ("wxgate health Check (trivial RPC)", wx, "/grpc.health.v1.Health/Check", "health"),
+            ("wxgate SignJsapiConfig, cache hit", wx, "/wxgate.v1.SignatureService/SignJsapiConfig",
+             "sign"),
+            ("wxgate DecryptUserData, held key", wx, "/wxgate.v1.IdentityService/DecryptUserData",
+             "decrypt"),
+            ("grpc-go SignJsapiConfig (GOMAXPROCS=1)", go,
+             "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline"),
+            ("plain async C++ SignJsapiConfig", plain,
+             "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline"),
+        ]
+        rates = {name: [] for name, *_ in runs}
+        cpu = {name: [] for name, *_ in runs}
+        for _ in range(repeats):
+            for name, server, path, body in runs:  # interleaved
+                before = server.cpu_seconds()
+                rates[name].append(h2load(server.port, path, files[body], n))
+                cpu[name].append((server.cpu_seconds() - before) / n * 1e6)
+        # Latency with every status checked, 64 in flight.
+        fixture = {"decrypt": [{"app": "shop", "openid": login["openid"],
+                                "encrypted_data": sealed["encrypted_data"], "iv": sealed["iv"]}],
+                   "sign-jsapi": [{"app": "sidebar", "url": "https://cs.example.com/x"}]}
+        fixture_file = os.path.join(state, "fixture.json")
+        with open(fixture_file, "w") as out:
+            json.dump(fixture, out)
+        latency = {}
+        for rpc in ("health", "sign-jsapi", "decrypt"):
+            report = wxgate_load(b["load"], wx.target,
+                                 [f"--mix={rpc}:1", "--duration=5s", "--concurrency=64",
+                                  f"--fixture={fixture_file}"])
+            latency[rpc] = report
+        return rates, cpu, latency, wx.rss_kib()
+    finally:
+        for server in (wx, go, plain):
+            server.stop()
+
+
+def cold_path(b, emu, apps_text, state, levels, seconds):
+    """GetExternalContact with 50 ms upstream latency, wxgate on 2 threads."""
+    wx = start_wxgate(b["wxgate"], state, emu, apps_text, 2, None, "cold")
+    try:
+        corp = b["apps"]["sidebar"]
+        for i in range(64):
+            emu.post("/_emu/external_contacts",
+                     {"corp_id": corp, "external_userid": f"wmBench{i:04d}", "unionid": f"oU{i}",
+                      "follow_users": [{"userid": "agent"}]})
+        fixture = {"external-contact": [{"app": "sidebar", "external_userid": f"wmBench{i:04d}"}
+                                        for i in range(64)]}
+        fixture_file = os.path.join(state, "cold.json")
+        with open(fixture_file, "w") as out:
+            json.dump(fixture, out)
+        # Warm the token, then every contact call waits 50 ms upstream.
+        subprocess.run([b["cli"], f"--target={wx.target}", "external-contact", "sidebar",
+                        "wmBench0000"], check=True, capture_output=True)
+        emu.post("/_emu/faults", {"endpoint": "cgi-bin/externalcontact/get", "count": -1,
+                                  "latency_ms": 50})
+        idle_rss = wx.rss_kib()
+        rows = []
+        peak_rss = idle_rss
+        for level in levels:
+            stats0 = emu.get("/_emu/stats")
+            cpu0, wall0 = wx.cpu_seconds(), time.monotonic()
+            rss = {"peak": 0}
+            stop = threading.Event()
+
+            def sample():
+                while not stop.wait(0.2):
+                    rss["peak"] = max(rss["peak"], wx.rss_kib())
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            report = wxgate_load(b["load"], wx.target,
+                                 ["--mix=external-contact:1", f"--duration={seconds}s",
+                                  f"--concurrency={level}", f"--channels={max(1, level // 100)}",
+                                  "--deadline=10s", f"--fixture={fixture_file}"], cpus=None)
+            stop.set()
+            sampler.join()
+            wall = time.monotonic() - wall0
+            cpu = wx.cpu_seconds() - cpu0
+            stats1 = emu.get("/_emu/stats")
+            calls = (stats1["calls"].get("cgi-bin/externalcontact/get", 0) -
+                     stats0["calls"].get("cgi-bin/externalcontact/get", 0))
+            conns = stats1["upstream_connections"] - stats0["upstream_connections"]
+            rate, ok, total, p50, p99 = rpc_stats(report, "external-contact")
+            rows.append({"in_flight": level, "rate": rate, "target": 0.8 * level / 0.05,
+                         "ok": ok, "total": total, "p50": p50, "p99": p99,
+                         "upstream_calls": calls, "new_connections": conns,
+                         "cpu": cpu / wall * 100, "rss": rss["peak"]})
+            peak_rss = max(peak_rss, rss["peak"])
+        return rows, idle_rss
+    finally:
+        wx.stop()
+
+
+def cold_burst(b, emu, apps_text, state):
+    """1,000 concurrent calls right after the ticket expired: fetches seen upstream."""
+    emu.post("/_emu/settings", {"ticket_ttl_s": 3, "token_ttl_s": 7200})
+    wx = start_wxgate(b["wxgate"], state, emu, apps_text, 2, None, "burst")
+    try:
+        subprocess.run([b["cli"], f"--target={wx.target}", "sign-jsapi", "crm",
+                        "https://cs.example.com/x"], check=False, capture_output=True)
+        # The ticket (3 s) expires in wxgate's cache; the token (2 h) does not.
+        time.sleep(4)
+        stats0 = emu.get("/_emu/stats")["calls"]
+        emu.post("/_emu/faults", {"endpoint": "cgi-bin/get_jsapi_ticket", "latency_ms": 200})
+        report = wxgate_load(b["load"], wx.target,
+                             ["--mix=sign-jsapi:1", "--calls=1000", "--concurrency=1000",
+                              "--channels=10", "--deadline=20s",
+                              '--fixture-json={"sign-jsapi":[{"app":"sidebar","url":"https://cs.example.com/x"}]}'],
+                             cpus=None)
+        stats1 = emu.get("/_emu/stats")["calls"]
+        fetched = {ep: stats1.get(ep, 0) - stats0.get(ep, 0)
+                   for ep in ("cgi-bin/gettoken", "cgi-bin/get_jsapi_ticket")}
+        _, ok, total, p50, p99 = rpc_stats(report, "sign-jsapi")
+        return {"ok": ok, "total": total, "p50": p50, "p99": p99, **fetched}
+    finally:
+        wx.stop()
+        emu.post("/_emu/settings", {"ticket_ttl_s": 7200})
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    cores = os.cpu_count()
+    kernel = os.uname().release
+    grpc = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libgrpc++1.51"],
+                          capture_output=True, text=True).stdout
+    return f"{cores} × {cpu}, Linux {kernel}, gRPC {grpc}"
+
+
+def render(hits, cold, burst, idle_rss, repeats, command):
+    rates, cpu, latency, _ = hits
+    trivial = median(rates["wxgate health Check (trivial RPC)"])
+    go = median(rates["grpc-go SignJsapiConfig (GOMAXPROCS=1)"])
+    plain = median(rates["plain async C++ SignJsapiConfig"])
+    lines = [f"Machine: {machine()}. Command: `{command}`. Medians of {repeats} interleaved runs.",
+             "",
+             "**Cache hits** (server: 1 thread on CPU 0; h2load -c 4 -m 50 on CPU 1)",
+             "",
+             "| RPC | calls/s | CPU µs/call | × trivial | × grpc-go | × plain C++ |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name in rates:
+        r = median(rates[name])
+        lines.append(f"| {name} | {r:,.0f} | {median(cpu[name]):.1f} | {r / trivial:.2f} | "
+                     f"{r / go:.2f} | {r / plain:.2f} |")
+    lines += ["", "**Latency, every status checked** (wxgate-load, 64 in flight, 5 s)", "",
+              "| RPC | calls/s | OK / calls | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|"]
+    for rpc, report in latency.items():
+        rate, ok, total, p50, p99 = rpc_stats(report, rpc)
+        lines.append(f"| {rpc} | {rate:,.0f} | {ok:,} / {total:,} | {p50:.2f} | {p99:.2f} |")
+    lines += ["", "**Cold path**: GetExternalContact, upstream answers after 50 ms, wxgate on 2 threads",
+              "", "| in flight | calls/s | target 0.8×n/50ms | OK / calls | p50 ms | p99 ms | "
+                  "upstream calls | new connections | wxgate CPU | RSS KiB |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in cold:
+        share = row["new_connections"] / row["upstream_calls"] * 100 if row["upstream_calls"] else 0
+        lines.append(f"| {row['in_flight']:,} | {row['rate']:,.0f} | {row['target']:,.0f} | "
+                     f"{row['ok']:,} / {row['total']:,} | {row['p50']:.1f} | {row['p99']:.1f} | "
+                     f"{row['upstream_calls']:,} | {row['new_connections']} ({share:.2f}%) | "
+                     f"{row['cpu']:.0f}% | {row['rss']:,} |")
+    top = cold[-1]
+    per_call = (top["rss"] - idle_rss) / top["in_flight"] if top["in_flight"] else 0
+    lines += ["", f"**Memory**: RSS idle {idle_rss:,} KiB; with {top['in_flight']:,} in flight "
+                  f"{top['rss']:,} KiB: {per_call:.1f} KiB per call in flight.",
+              "", f"**Cold burst**: {burst['total']:,} concurrent SignJsapiConfig calls right after "
+                  f"the ticket expired: {burst['ok']:,} OK, p50 {burst['p50']:.0f} ms, p99 "
+                  f"{burst['p99']:.0f} ms; upstream saw {burst['cgi-bin/get_jsapi_ticket']} ticket "
+                  f"fetch(es) and {burst['cgi-bin/gettoken']} token fetch(es)."]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", required=True)
+    parser.add_argument("--go", required=True)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=200000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--command", default="./scripts/bench")
+    args = parser.parse_args()
+    if args.quick:
+        args.repeats, args.calls, args.seconds = 1, 50000, 4
+    b = {"wxgate": os.path.join(args.build, "server", "wxgate"),
+         "emulator": os.path.join(args.build, "tests", "emulator", "wxgate-emulator"),
+         "cli": os.path.join(args.build, "client", "wxgate-cli"),
+         "load": os.path.join(args.build, "client", "wxgate-load"),
+         "plain": os.path.join(args.build, "tests", "bench", "wxgate-bench-plain-server"),
+         "go": args.go}
+    apps_file = os.path.join(ROOT, "deploy", "demo.textproto")
+    apps_text = open(apps_file).read()
+    text = "\n".join(l.split("#", 1)[0] for l in apps_text.splitlines())
+    b["apps"] = dict(re.findall(r'name:\s*"([^"]+)".*?(?:app_id|corp_id):\s*"([^"]+)"', text, re.S))
+    with tempfile.TemporaryDirectory(prefix="wxgate-bench-") as state:
+        emu = Emulator(b["emulator"], state, apps_file)
+        try:
+            print("cache hits...", file=sys.stderr)
+            hits = cache_hits(b, emu, apps_text, state, args.repeats, args.calls)
+            print("cold path...", file=sys.stderr)
+            cold, idle_rss = cold_path(b, emu, apps_text, state, [16, 64, 256, 1024], args.seconds)
+            print("cold burst...", file=sys.stderr)
+            burst = cold_burst(b, emu, apps_text, state)
+        except BenchError as error:
+            print(f"bench failed: {error}", file=sys.stderr)
+            return 1
+        finally:
+            emu.process.stop()
+    report = render(hits, cold, burst, idle_rss, args.repeats, args.command)
+    out_dir = os.path.join(args.build, "bench")
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "report.md"), "w") as out:
+        out.write(report + "\n")
+    print(report)
+    print(f"\n(written to {os.path.join(out_dir, 'report.md')})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
