@@ -126,6 +126,19 @@ TokenCache::WaitId TokenCache::Get(absl::string_view key, absl::Time deadline, V
 TokenCache::Entry::Entry(TokenCache& cache, std::string key, Fetcher fetcher)
     : cache_(cache), key_(std::move(key)), fetcher_(std::move(fetcher)) {}
 
+TokenCache::ValueRef TokenCache::Entry::TryGet() {
+  const absl::Time now = cache_.clock_.Now();
+  ValueRef hit;
+  std::optional<uint64_t> start;
+  {
+    absl::MutexLock lock(&mu_);
+    if (value_ == nullptr || now >= usable_until_) return nullptr;
+    start = ServeLocked(now, hit);
+  }
+  if (start.has_value()) cache_internal::FetchFlow::Start(*this, *start);
+  return hit;
+}
+
 TokenCache::WaitId TokenCache::Entry::Get(absl::Time deadline, ValueCallback done) {
   const absl::Time now = cache_.clock_.Now();
   ValueRef hit;

@@ -149,6 +149,11 @@ class TokenCache::Entry {
   // DEADLINE_EXCEEDED at `deadline`; CANCELLED by Cancel.
   WaitId Get(absl::Time deadline, ValueCallback done);
 
+  // The usable value, or null when there is none (then Get). What Get does on
+  // a hit, refresh ahead included, without a callback: the hot path (a
+  // signature) costs no closure. Never waits and never fails.
+  ValueRef TryGet();
+
   // For a caller whose upstream call with `failed_value` was rejected (40001,
   // 40014, 42001). If the cache holds a different usable value, answers it
   // inline without fetching. If it still holds `failed_value`, drops it and

@@ -156,6 +156,7 @@ class Responder {
 
  private:
   void Drop() {
+    if (sink_ == nullptr) return;  // answered: the usual case, at no cost
     Reply(absl::Status(absl::StatusCode::kInternal,
                        "wxgate dropped the request without an answer (a bug; please report)"));
   }

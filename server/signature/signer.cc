@@ -34,9 +34,8 @@ void Signer::SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigReque
                     {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
                     "SignJsapiConfig");
   if (!app.ok()) return std::move(reply)(app.status());
-  reply = NamingApp((*app)->name, std::move(reply));
   absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
-  if (!entries.ok()) return std::move(reply)(entries.status());
+  if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
   Sign(scope, **app, *(*entries)->jsapi_ticket, request.url(), 0, std::move(reply));
 }
 
@@ -45,9 +44,8 @@ void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigReque
   absl::StatusOr<const config::App*> app =
       apps_.Require(request.app(), {config::AppKind::kWeComApp}, "SignAgentConfig");
   if (!app.ok()) return std::move(reply)(app.status());
-  reply = NamingApp((*app)->name, std::move(reply));
   absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
-  if (!entries.ok()) return std::move(reply)(entries.status());
+  if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
   if ((*entries)->agent_ticket == nullptr) {
     return std::move(reply)(MakeError(
         absl::StatusCode::kFailedPrecondition, kReasonNoAgent,
@@ -59,37 +57,48 @@ void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigReque
        std::move(reply));
 }
 
+namespace {
+
+v1::JsapiSignature SignWith(absl::string_view ticket, const Clock& clock, absl::string_view app_id,
+                            int64_t agent_id, std::string nonce, std::string url_to_sign) {
+  v1::JsapiSignature signature;
+  const int64_t timestamp = absl::ToUnixSeconds(clock.Now());
+  signature.set_signature(JsapiSignature(ticket, nonce, timestamp, url_to_sign));
+  signature.set_app_id(std::string(app_id));
+  signature.set_agent_id(agent_id);
+  signature.set_timestamp(timestamp);
+  signature.set_nonce_str(std::move(nonce));
+  signature.set_url(std::move(url_to_sign));
+  return signature;
+}
+
+}  // namespace
+
 void Signer::Sign(RequestScope& scope, const config::App& app, cache::TokenCache::Entry& ticket,
                   absl::string_view url, int64_t agent_id, Reply<v1::JsapiSignature> reply) const {
+  // Errors name the app; on success nothing is wrapped (this is the hot path).
   absl::StatusOr<PageUrl> page = NormalizePageUrl(url);
-  if (!page.ok()) return std::move(reply)(page.status());
+  if (!page.ok()) return std::move(reply)(WithApp(page.status(), app.name));
   if (absl::Status allowed = CheckHostAllowed(page->host, app.allowed_page_hosts); !allowed.ok()) {
     return std::move(reply)(WithApp(allowed, app.name));
   }
-  // The nonce is drawn before the wait so the callback, which may run on the
-  // fetch's thread, does no more than hash.
   absl::StatusOr<std::string> nonce = crypto::RandomAlphanumeric(kNonceLength);
-  if (!nonce.ok()) return std::move(reply)(nonce.status());
+  if (!nonce.ok()) return std::move(reply)(WithApp(nonce.status(), app.name));
 
+  // A hit signs at once, without a closure.
+  if (cache::TokenCache::ValueRef value = ticket.TryGet()) {
+    return std::move(reply)(SignWith(value->value, clock_, app.app_id, agent_id,
+                                     *std::move(nonce), std::move(page->url_to_sign)));
+  }
   const Clock& clock = clock_;
-  cache::TokenCache::WaitId wait = ticket.Get(
+  const cache::TokenCache::WaitId wait = ticket.Get(
       scope.deadline(),
-      [&clock, app_id = app.app_id, app_name = app.name, agent_id, nonce = *std::move(nonce),
+      [&clock, &app, agent_id, nonce = *std::move(nonce),
        url_to_sign = std::move(page->url_to_sign),
        reply = std::move(reply)](absl::StatusOr<cache::TokenCache::ValueRef> value) mutable {
-        if (!value.ok()) {
-          std::move(reply)(WithApp(value.status(), app_name));
-          return;
-        }
-        v1::JsapiSignature signature;
-        const int64_t timestamp = absl::ToUnixSeconds(clock.Now());
-        signature.set_signature(JsapiSignature((*value)->value, nonce, timestamp, url_to_sign));
-        signature.set_app_id(app_id);
-        signature.set_agent_id(agent_id);
-        signature.set_timestamp(timestamp);
-        signature.set_nonce_str(std::move(nonce));
-        signature.set_url(std::move(url_to_sign));
-        std::move(reply)(std::move(signature));
+        if (!value.ok()) return std::move(reply)(WithApp(value.status(), app.name));
+        std::move(reply)(SignWith((*value)->value, clock, app.app_id, agent_id, std::move(nonce),
+                                  std::move(url_to_sign)));
       });
   if (wait != 0) {
     // Still waiting for the shared fetch: leave it if the caller goes away.
