@@ -21,6 +21,10 @@ absl::Status ValidateOptions(const TokenCacheOptions& options) {
   if (options.rejection_refresh_interval < zero) {
     return InvalidField("rejection_refresh_interval", "must not be negative");
   }
+  if (options.max_rejection_refresh_interval < options.rejection_refresh_interval) {
+    return InvalidField("max_rejection_refresh_interval",
+                        "must be at least rejection_refresh_interval");
+  }
   if (options.watchdog_grace < zero) return InvalidField("watchdog_grace", "must not be negative");
   if (options.lock_ttl <= options.fetch_timeout + options.watchdog_grace) {
     return InvalidField("lock_ttl", "must exceed fetch_timeout + watchdog_grace");

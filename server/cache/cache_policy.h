@@ -32,12 +32,16 @@ struct TokenCacheOptions {
   absl::Duration max_backoff = absl::Seconds(30);
 
   // A value that was itself fetched because upstream rejected the one before
-  // is not replaced again on a rejection for this long: a second rejection
-  // so soon is not the token's fault (an API the app may not call, a broken
+  // is not replaced again on a rejection for a while: a second rejection so
+  // soon is rarely the token's fault (an API the app may not call, a broken
   // upstream), and refreshing on every rejected call is the 40001 loop that
-  // burns the quota. Refresh then answers RefreshRefused and the caller's
-  // call fails with upstream's own rejection.
-  absl::Duration rejection_refresh_interval = absl::Seconds(30);
+  // burns the quota. The pause starts at rejection_refresh_interval and
+  // doubles with each rejection-driven fetch in a row, up to
+  // max_rejection_refresh_interval; an ordinary fetch (refresh ahead, expiry)
+  // starts it over. Meanwhile Refresh answers RefreshRefused and the
+  // caller's call fails with upstream's own rejection.
+  absl::Duration rejection_refresh_interval = absl::Seconds(5);
+  absl::Duration max_rejection_refresh_interval = absl::Minutes(5);
 
   // The upstream deadline of each fetch, independent of the callers' deadlines
   // (see token_cache.h).

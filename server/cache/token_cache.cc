@@ -345,7 +345,15 @@ void TokenCache::Entry::Finish(uint64_t generation, absl::StatusOr<StoredValue> 
       usable_until_ = timing.usable_until;
       value_from_rejection_ = std::exchange(fetch_for_rejection_, false);
       if (value_from_rejection_) {
-        rejection_guard_until_ = now + cache_.options_.rejection_refresh_interval;
+        const TokenCacheOptions& o = cache_.options_;
+        absl::Duration guard = o.rejection_refresh_interval;
+        for (int i = 0; i < rejection_streak_ && guard < o.max_rejection_refresh_interval; ++i) {
+          guard *= 2;
+        }
+        rejection_guard_until_ = now + std::min(guard, o.max_rejection_refresh_interval);
+        ++rejection_streak_;
+      } else {
+        rejection_streak_ = 0;
       }
       rejected_.reset();
       consecutive_failures_ = 0;

@@ -160,8 +160,8 @@ class TokenCache::Entry {
   // fetches (joining a fetch in flight), so concurrent reports of the same
   // value cause one fetch and Gets stop receiving it. During backoff or a
   // configuration hold: the remembered error. If `failed_value` was itself
-  // fetched to replace a rejected value less than rejection_refresh_interval
-  // ago, answers RefreshRefused inline and keeps it (see cache_policy.h).
+  // fetched to replace a rejected value within the rejection guard (see
+  // cache_policy.h), answers RefreshRefused inline and keeps it.
   WaitId Refresh(absl::string_view failed_value, absl::Time deadline, ValueCallback done);
 
   // Completes the waiter `id` with CANCELLED on this thread, if it is still
@@ -244,6 +244,8 @@ class TokenCache::Entry {
   bool fetch_for_rejection_ ABSL_GUARDED_BY(mu_) = false;
   bool value_from_rejection_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time rejection_guard_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Rejection-driven fetches in a row: the guard doubles with each.
+  int rejection_streak_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Failure memory: no fetch starts before retry_not_before_, and callers
   // without a usable value get last_error_ until then.

@@ -99,6 +99,32 @@ TEST_F(RefreshTest, AValueFetchedForARejectionIsNotReplacedAgainSoon) {
 
 // A value that arrived by an ordinary fetch may be refreshed on its first
 // rejection, however young it is (a token revoked right after issue).
+// In a storm that keeps going, the pause between rejection-driven fetches
+// doubles: 5 s, 10 s, 20 s... until an ordinary fetch starts it over.
+TEST_F(RefreshTest, TheRejectionGuardDoublesWhileRejectionsContinue) {
+  Warm("T0");
+  int n = 0;
+  auto reject_current = [&](const std::string& current) {
+    Recorder r;
+    entry_.Refresh(current, absl::InfiniteFuture(), r.Callback());
+    if (fetcher_.pending() > 0) {
+      ASSERT_TRUE(fetcher_.Complete(absl::StrCat("T", ++n), kTwoHours));
+    }
+  };
+  reject_current("T0");  // the first rejection refreshes at once
+  ASSERT_EQ(fetcher_.calls(), 2);
+  const absl::Duration base = TokenCacheOptions().rejection_refresh_interval;
+  for (int round = 0; round < 3; ++round) {
+    const absl::Duration guard = base * (1 << round);
+    h_.clock.Advance(guard - absl::Milliseconds(1));
+    reject_current(absl::StrCat("T", n));
+    EXPECT_EQ(fetcher_.calls(), 2 + round) << "refreshed inside the guard of " << guard;
+    h_.clock.Advance(absl::Milliseconds(1));
+    reject_current(absl::StrCat("T", n));
+    EXPECT_EQ(fetcher_.calls(), 3 + round) << "not refreshed after the guard of " << guard;
+  }
+}
+
 TEST_F(RefreshTest, AFreshValueFromAnOrdinaryFetchIsRefreshedOnRejection) {
   Warm("T1");
   Recorder recorder;
