@@ -1,6 +1,12 @@
 #include "server/upstream/curl_http_client.h"
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -13,9 +19,11 @@
 namespace wxgate::upstream {
 namespace {
 
-// An upper bound on one curl_multi_poll: libcurl's own timers shorten it and
-// curl_multi_wakeup cuts it, so it is only a safety net.
-constexpr int kMaxPollMs = 1000;
+// An upper bound on one epoll_wait: libcurl's own timer shortens it and the
+// eventfd cuts it, so it is only a safety net.
+constexpr int kMaxWaitMs = 1000;
+// Events taken from epoll at once.
+constexpr int kMaxEvents = 256;
 // Reset easy handles kept for the next transfers; past that they are freed.
 constexpr size_t kEasyPoolSize = 64;
 
@@ -79,7 +87,21 @@ absl::Status CurlHttpClient::Init() {
   // Without a share every easy handle keeps its own TLS session cache, and a
   // new connection made through another handle could not resume.
   ok = ok && curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) == CURLSHE_OK;
+  ok = ok && curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlHttpClient::OnSocket) ==
+                 CURLM_OK &&
+       curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this) == CURLM_OK &&
+       curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlHttpClient::OnTimer) == CURLM_OK &&
+       curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this) == CURLM_OK;
   if (!ok) return absl::InternalError("curl multi or share options refused");
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) return absl::InternalError("epoll or eventfd failed");
+  epoll_event wake = {};
+  wake.events = EPOLLIN;
+  wake.data.fd = wake_fd_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) {
+    return absl::InternalError("epoll_ctl failed");
+  }
   for (const char* header : {"Content-Type: application/json",
                              // No 100-continue round trip for bodies over 1 KiB.
                              "Expect:"}) {
@@ -102,13 +124,15 @@ CurlHttpClient::~CurlHttpClient() {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
-    curl_multi_wakeup(multi_);
+    Wake();
     thread_.join();
   }
   // The thread freed every easy handle, so the share is no longer in use.
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
   if (share_ != nullptr) curl_share_cleanup(share_);
   curl_slist_free_all(post_headers_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 HttpClient::TransferId CurlHttpClient::Start(HttpRequest request, HttpCallback done) {
@@ -125,7 +149,7 @@ HttpClient::TransferId CurlHttpClient::Start(HttpRequest request, HttpCallback d
     submitted_.push_back(std::move(transfer));
     wake = !std::exchange(wake_pending_, true);
   }
-  if (wake) curl_multi_wakeup(multi_);
+  if (wake) Wake();
   return id;
 }
 
@@ -136,7 +160,13 @@ void CurlHttpClient::Cancel(TransferId id) {
     cancelled_.push_back(id);
     wake = !std::exchange(wake_pending_, true);
   }
-  if (wake) curl_multi_wakeup(multi_);
+  if (wake) Wake();
+}
+
+void CurlHttpClient::Wake() {
+  const uint64_t one = 1;
+  // EAGAIN means the counter is already non-zero: the thread will wake anyway.
+  [[maybe_unused]] ssize_t written = write(wake_fd_, &one, sizeof(one));
 }
 
 CurlHttpClient::Stats CurlHttpClient::stats() const {
@@ -152,16 +182,74 @@ CurlHttpClient::Stats CurlHttpClient::stats() const {
 
 void CurlHttpClient::Loop() {
   Batch batch;
+  epoll_event events[kMaxEvents];
   while (TakeBatch(batch)) {
     Admit(batch);
-    int running = 0;
-    // A failure here is the multi's (out of memory): transfers report their
-    // own through curl_multi_info_read, and the next round tries again.
-    curl_multi_perform(multi_, &running);
     ReapFinished();
-    curl_multi_poll(multi_, nullptr, 0, kMaxPollMs, nullptr);
+    // libcurl's timer, rounded up so a timeout due in 0.4 ms is not spun on.
+    int wait_ms = kMaxWaitMs;
+    if (curl_timer_at_ != absl::InfiniteFuture()) {
+      const absl::Duration left = curl_timer_at_ - absl::Now();
+      wait_ms = static_cast<int>(std::clamp<int64_t>(
+          absl::ToInt64Milliseconds(left + absl::Microseconds(999)), 0, kMaxWaitMs));
+    }
+    const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, wait_ms);
+    for (int i = 0; i < ready; ++i) {
+      if (events[i].data.fd == wake_fd_) {
+        uint64_t count = 0;
+        [[maybe_unused]] ssize_t read_bytes = read(wake_fd_, &count, sizeof(count));
+        continue;
+      }
+      int flags = 0;
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) flags |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (events[i].events & EPOLLERR) flags |= CURL_CSELECT_ERR;
+      Drive(events[i].data.fd, flags);
+    }
+    if (curl_timer_at_ != absl::InfiniteFuture() && absl::Now() >= curl_timer_at_) {
+      curl_timer_at_ = absl::InfiniteFuture();
+      Drive(CURL_SOCKET_TIMEOUT, 0);
+    }
   }
   Shutdown(std::move(batch.submitted));
+}
+
+void CurlHttpClient::Drive(curl_socket_t socket, int flags) {
+  int running = 0;
+  // A failure here is the multi's (out of memory): transfers report their
+  // own through curl_multi_info_read.
+  curl_multi_socket_action(multi_, socket, flags, &running);
+  ReapFinished();
+}
+
+int CurlHttpClient::OnSocket(CURL* /*easy*/, curl_socket_t socket, int what, void* self,
+                             void* socket_data) {
+  auto* client = static_cast<CurlHttpClient*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    // The socket may already be closed, which removed it from the set.
+    epoll_ctl(client->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    curl_multi_assign(client->multi_, socket, nullptr);
+    return 0;
+  }
+  epoll_event event = {};
+  event.data.fd = socket;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) event.events |= EPOLLIN;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) event.events |= EPOLLOUT;
+  // socket_data marks a socket already in the set (curl_multi_assign).
+  const bool known = socket_data != nullptr;
+  if (epoll_ctl(client->epoll_fd_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket, &event) != 0 &&
+      errno == (known ? ENOENT : EEXIST)) {
+    epoll_ctl(client->epoll_fd_, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, socket, &event);
+  }
+  if (!known) curl_multi_assign(client->multi_, socket, client);
+  return 0;
+}
+
+int CurlHttpClient::OnTimer(CURLM* /*multi*/, long timeout_ms, void* self) {
+  auto* client = static_cast<CurlHttpClient*>(self);
+  client->curl_timer_at_ =
+      timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
+  return 0;
 }
 
 bool CurlHttpClient::TakeBatch(Batch& batch) {

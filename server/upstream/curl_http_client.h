@@ -127,9 +127,17 @@ class CurlHttpClient final : public HttpClient {
 
   CurlHttpClient(CurlHttpClientOptions options, std::unique_ptr<CaBundle> ca_bundle);
   absl::Status Init();
+  // Wakes the curl thread (any thread).
+  void Wake();
 
   // All below run on the curl thread.
   void Loop();
+  // libcurl's socket and timer callbacks (curl_multi_socket_action): which
+  // sockets to watch for what, and when to call it back for its timeouts.
+  static int OnSocket(CURL* easy, curl_socket_t socket, int what, void* self, void* socket_data);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* self);
+  // Runs libcurl for one ready socket (or its timers), then reaps.
+  void Drive(curl_socket_t socket, int flags);
   // Swaps the queue into `batch`; false once the destructor asked to stop.
   bool TakeBatch(Batch& batch);
   void Admit(Batch& batch);
@@ -153,6 +161,14 @@ class CurlHttpClient final : public HttpClient {
   // Owned by the curl thread once it runs (created before it starts, freed
   // after it ended).
   CURLM* multi_ = nullptr;
+  // The curl thread waits in epoll_wait on the sockets libcurl asks for and
+  // on wake_fd_, an eventfd that Start, Cancel and the destructor write to:
+  // each round costs what is ready, not what is open (curl_multi_poll would
+  // poll every connection on every wakeup).
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  // When libcurl wants its timeouts run; InfiniteFuture when it does not.
+  absl::Time curl_timer_at_ = absl::InfiniteFuture();
   CURLSH* share_ = nullptr;             // TLS sessions, so new connections resume
   curl_slist* post_headers_ = nullptr;  // shared by every POST, never changed
   TransferSettings settings_;           // points at the above; set by Init
