@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/emulator/keep_alive_wait.h"
 #include "tests/emulator/thread_pool.h"
 
 namespace wxgate::emulator {
@@ -82,7 +83,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerOptio
   server.new_task_queue = [self] {
     return new ElasticThreadPool(
         self->options_.threads, self->options_.max_threads,
-        [self] { self->stats_.CountConnection(); }, [] { t_first_request_pending = true; });
+        [self] { self->stats_.CountConnection(); },
+        [self] {
+          t_first_request_pending = true;
+          MarkConnectionThread(self->options_.keep_alive);
+        });
   };
   // Keep connections as long as clients want them: tests count connections
   // to prove that wxgate reuses them.
@@ -217,7 +222,7 @@ Reply HttpServer::Upstream(const HttpServer::Route& route, const Request& reques
   if (plan.latency > absl::ZeroDuration()) {
     // Sleep, but wake up for Stop().
     pollfd stop = {stop_pipe_[0], POLLIN, 0};
-    poll(&stop, 1, ToPollMs(plan.latency));
+    SystemPoll(&stop, 1, ToPollMs(plan.latency));
   }
   const Fault* fault = plan.fault ? &*plan.fault : nullptr;
   if (fault != nullptr && (fault->hang || fault->drop)) {
@@ -280,7 +285,7 @@ void HttpServer::Deliver(const Fault* fault, Reply reply, httplib::Response& res
                                       size_t offset, size_t length, httplib::DataSink& sink) {
                                     if (offset > 0) {
                                       pollfd stop = {stop_fd, POLLIN, 0};
-                                      if (poll(&stop, 1, interval_ms) != 0) return false;
+                                      if (SystemPoll(&stop, 1, interval_ms) != 0) return false;
                                     }
                                     return sink.write(body.data() + offset,
                                                       std::min<size_t>(length, 16));
@@ -301,7 +306,7 @@ void HttpServer::Hang(const httplib::Request& http_request) {
   // readability (a FIN, a TLS close_notify) means it went away.
   pollfd fds[2] = {{SSL_get_fd(http_request.ssl), POLLIN | POLLRDHUP, 0},
                    {stop_pipe_[0], POLLIN, 0}};
-  if (poll(fds, 2, ToPollMs(options_.hang_cap)) > 0 && fds[0].revents != 0 &&
+  if (SystemPoll(fds, 2, ToPollMs(options_.hang_cap)) > 0 && fds[0].revents != 0 &&
       fds[1].revents == 0) {
     stats_.CountHangAbandoned();
   }

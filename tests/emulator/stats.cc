@@ -1,6 +1,7 @@
 #include "tests/emulator/stats.h"
 
 #include "absl/strings/string_view.h"
+#include "tests/emulator/keep_alive_wait.h"
 #include "tests/support/json.h"
 
 namespace wxgate::emulator {
@@ -53,6 +54,7 @@ std::string Stats::StatsJson() const {
       .Field("upstream_connections", upstream_connections_)
       .Field("control_connections", control_connections_)
       .Field("hangs_abandoned", hangs_abandoned_)
+      .Field("keep_alive_waits", KeepAliveWaits())
       .EndObject();
   return json.Take();
 }
