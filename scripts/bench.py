@@ -4,13 +4,16 @@
 Started by ./scripts/bench after the build. Measures, on this machine:
   1. cache hits (SignJsapiConfig, DecryptUserData) against wxgate's own
      trivial RPC (grpc.health.v1 Check on the same call template), the same
-     signing RPC in grpc-go and in the plainest async C++ server: h2load for
+     signing RPC in grpc-go and in the plainest async C++ server (also with
+     DecryptUserData's payload size, to tell bytes from logic): h2load for
      throughput (server on CPU 0, h2load on CPU 1), and wxgate-load, which
      checks every grpc-status, for latency percentiles;
   2. the cold path: GetExternalContact against the emulator answering after
      50 ms, at 16, 64, 256 and 1,024 calls in flight, wxgate on 2 threads;
   3. a cold burst: 1,000 concurrent calls for an expired ticket;
-  4. wxgate's resident memory idle and with 1,024 calls in flight.
+  4. wxgate's resident memory idle and with 1,024 calls in flight;
+  5. the Google Benchmark micro-benchmarks (signing, decryption, base64,
+     parsing each upstream answer, cache lookups under contention).
 Repeats are interleaved and medians reported. Each process runs in its own
 session (setsid): with Debian's autogroup scheduling a session's CPU share is
 split across the CPUs its processes use, which would otherwise skew the runs.
@@ -229,6 +232,10 @@ def cache_hits(b, emu, apps_text, state, repeats, n):
             "health": grpc_frame(b""),
             "sign": grpc_frame(message((1, "sidebar"), (2, "https://cs.example.com/x"))),
             "baseline": grpc_frame(message((1, "cs"), (2, "https://cs.example.com/x"))),
+            # The same work on as many bytes as DecryptUserData moves (its
+            # request is ~245 bytes longer, its answer ~70; a url counts both ways).
+            "baseline_padded": grpc_frame(message((1, "cs"),
+                                                  (2, "https://cs.example.com/" + "p" * 158))),
             "decrypt": grpc_frame(message((1, "shop"), (2, login["openid"]),
                                           (4, sealed["encrypted_data"]), (5, sealed["iv"]))),
         }
@@ -247,6 +254,8 @@ def cache_hits(b, emu, apps_text, state, repeats, n):
              "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline"),
             ("plain async C++ SignJsapiConfig", plain,
              "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline"),
+            ("plain async C++ SignJsapiConfig, +160-byte url (DecryptUserData's bytes)", plain,
+             "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline_padded"),
         ]
         rates = {name: [] for name, *_ in runs}
         cpu = {name: [] for name, *_ in runs}
@@ -362,6 +371,25 @@ def cold_burst(b, emu, apps_text, state):
         emu.post("/_emu/settings", {"ticket_ttl_s": 7200})
 
 
+def micro_benchmarks(build, quick):
+    """Google Benchmark results of every wxgate_bench_* binary, on CPU 1."""
+    binaries = [("crypto", "wxgate_bench_crypto"), ("signature", "wxgate_bench_signature"),
+                ("identity", "wxgate_bench_user_data"), ("wechat", "wxgate_bench_replies"),
+                ("cache", "wxgate_bench_cache"), ("upstream", "wxgate_bench_http_client")]
+    rows = []
+    for directory, name in binaries:
+        binary = os.path.join(build, "tests", directory, name)
+        done = subprocess.run(["setsid", "-w", "taskset", "-c", "1", binary,
+                               "--benchmark_format=json",
+                               f"--benchmark_min_time={0.05 if quick else 0.5}"],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise BenchError(f"{name} exited {done.returncode}:\n{done.stderr}")
+        for result in json.loads(done.stdout)["benchmarks"]:
+            rows.append((name, result["name"], result["real_time"], result["time_unit"]))
+    return rows
+
+
 # --- report -------------------------------------------------------------------------------------
 
 def machine():
@@ -378,7 +406,7 @@ def machine():
     return f"{cores} × {cpu}, Linux {kernel}, gRPC {grpc}"
 
 
-def render(hits, cold, burst, idle_rss, repeats, command):
+def render(hits, cold, burst, idle_rss, micro, repeats, command):
     rates, cpu, latency, _ = hits
     trivial = median(rates["wxgate health Check (trivial RPC)"])
     go = median(rates["grpc-go SignJsapiConfig (GOMAXPROCS=1)"])
@@ -417,6 +445,10 @@ def render(hits, cold, burst, idle_rss, repeats, command):
                   f"the ticket expired: {burst['ok']:,} OK, p50 {burst['p50']:.0f} ms, p99 "
                   f"{burst['p99']:.0f} ms; upstream saw {burst['cgi-bin/get_jsapi_ticket']} ticket "
                   f"fetch(es) and {burst['cgi-bin/gettoken']} token fetch(es)."]
+    lines += ["", "**Micro-benchmarks** (Google Benchmark, one thread on CPU 1 unless named)", "",
+              "| binary | benchmark | time |", "|---|---|---:|"]
+    for binary, name, value, unit in micro:
+        lines.append(f"| {binary} | {name} | {value:,.1f} {unit} |")
     return "\n".join(lines)
 
 
@@ -451,12 +483,14 @@ def main():
             cold, idle_rss = cold_path(b, emu, apps_text, state, [16, 64, 256, 1024], args.seconds)
             print("cold burst...", file=sys.stderr)
             burst = cold_burst(b, emu, apps_text, state)
+            print("micro-benchmarks...", file=sys.stderr)
+            micro = micro_benchmarks(args.build, args.quick)
         except BenchError as error:
             print(f"bench failed: {error}", file=sys.stderr)
             return 1
         finally:
             emu.process.stop()
-    report = render(hits, cold, burst, idle_rss, args.repeats, args.command)
+    report = render(hits, cold, burst, idle_rss, micro, args.repeats, args.command)
     out_dir = os.path.join(args.build, "bench")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "report.md"), "w") as out:
