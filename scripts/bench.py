@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import ssl
 import statistics
@@ -200,6 +201,12 @@ def wxgate_load(binary, target, args, cpus="1"):
     return report
 
 
+def children_cpu_seconds():
+    """CPU time of every child reaped so far (the load clients)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def rpc_stats(report, rpc):
     """(rate, ok, total, p50 ms, p99 ms) of one RPC in a wxgate-load report."""
     per = report["rpcs"][rpc]
@@ -313,6 +320,7 @@ def cold_path(b, emu, apps_text, state, levels, seconds):
                          f"--fixture={fixture_file}"], cpus=None)
             stats0 = emu.get("/_emu/stats")
             cpu0, wall0 = wx.cpu_seconds(), time.monotonic()
+            emu_cpu0, load_cpu0 = emu.process.cpu_seconds(), children_cpu_seconds()
             rss = {"peak": 0}
             stop = threading.Event()
 
@@ -330,6 +338,8 @@ def cold_path(b, emu, apps_text, state, levels, seconds):
             sampler.join()
             wall = time.monotonic() - wall0
             cpu = wx.cpu_seconds() - cpu0
+            emu_cpu = emu.process.cpu_seconds() - emu_cpu0
+            load_cpu = children_cpu_seconds() - load_cpu0
             stats1 = emu.get("/_emu/stats")
             calls = (stats1["calls"].get("cgi-bin/externalcontact/get", 0) -
                      stats0["calls"].get("cgi-bin/externalcontact/get", 0))
@@ -338,7 +348,9 @@ def cold_path(b, emu, apps_text, state, levels, seconds):
             rows.append({"in_flight": level, "rate": rate, "target": 0.8 * level / 0.05,
                          "ok": ok, "total": total, "p50": p50, "p99": p99,
                          "upstream_calls": calls, "new_connections": conns,
-                         "cpu": cpu / wall * 100, "rss": rss["peak"]})
+                         "cpu": cpu / wall * 100, "cpu_us": cpu / total * 1e6 if total else 0,
+                         "emu_cpu": emu_cpu / wall * 100, "load_cpu": load_cpu / wall * 100,
+                         "rss": rss["peak"]})
             peak_rss = max(peak_rss, rss["peak"])
         return rows, idle_rss
     finally:
@@ -355,17 +367,32 @@ def cold_burst(b, emu, apps_text, state):
         # The ticket (3 s) expires in wxgate's cache; the token (2 h) does not.
         time.sleep(4)
         stats0 = emu.get("/_emu/stats")["calls"]
-        emu.post("/_emu/faults", {"endpoint": "cgi-bin/get_jsapi_ticket", "latency_ms": 200})
+        # The fetch takes 1 s: long enough to sample the memory of 1,000 calls
+        # that wait inside wxgate with no upstream transfer of their own.
+        emu.post("/_emu/faults", {"endpoint": "cgi-bin/get_jsapi_ticket", "latency_ms": 1000})
+        idle_rss = wx.rss_kib()
+        rss = {"peak": 0}
+        stop = threading.Event()
+
+        def sample():
+            while not stop.wait(0.05):
+                rss["peak"] = max(rss["peak"], wx.rss_kib())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         report = wxgate_load(b["load"], wx.target,
                              ["--mix=sign-jsapi:1", "--calls=1000", "--concurrency=1000",
                               "--channels=10", "--deadline=20s",
                               '--fixture-json={"sign-jsapi":[{"app":"sidebar","url":"https://cs.example.com/x"}]}'],
                              cpus=None)
+        stop.set()
+        sampler.join()
         stats1 = emu.get("/_emu/stats")["calls"]
         fetched = {ep: stats1.get(ep, 0) - stats0.get(ep, 0)
                    for ep in ("cgi-bin/gettoken", "cgi-bin/get_jsapi_ticket")}
         _, ok, total, p50, p99 = rpc_stats(report, "sign-jsapi")
-        return {"ok": ok, "total": total, "p50": p50, "p99": p99, **fetched}
+        return {"ok": ok, "total": total, "p50": p50, "p99": p99, "idle_rss": idle_rss,
+                "peak_rss": rss["peak"], **fetched}
     finally:
         wx.stop()
         emu.post("/_emu/settings", {"ticket_ttl_s": 7200})
@@ -427,20 +454,27 @@ def render(hits, cold, burst, idle_rss, micro, repeats, command):
         rate, ok, total, p50, p99 = rpc_stats(report, rpc)
         lines.append(f"| {rpc} | {rate:,.0f} | {ok:,} / {total:,} | {p50:.2f} | {p99:.2f} |")
     lines += ["", "**Cold path**: GetExternalContact, upstream answers after 50 ms, wxgate on 2 threads "
-                  "(each level after a 3 s warm-up that opens its connections)",
+                  "(each level after a 3 s warm-up that opens its connections; "
+                  "CPU in % of one core, the three processes share the machine's cores)",
               "", "| in flight | calls/s | target 0.8×n/50ms | OK / calls | p50 ms | p99 ms | "
-                  "upstream calls | new connections | wxgate CPU | RSS KiB |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "upstream calls | new connections | wxgate CPU | wxgate µs/call | "
+                  "emulator CPU | load CPU | RSS KiB |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in cold:
         share = row["new_connections"] / row["upstream_calls"] * 100 if row["upstream_calls"] else 0
         lines.append(f"| {row['in_flight']:,} | {row['rate']:,.0f} | {row['target']:,.0f} | "
                      f"{row['ok']:,} / {row['total']:,} | {row['p50']:.1f} | {row['p99']:.1f} | "
                      f"{row['upstream_calls']:,} | {row['new_connections']} ({share:.2f}%) | "
-                     f"{row['cpu']:.0f}% | {row['rss']:,} |")
+                     f"{row['cpu']:.0f}% | {row['cpu_us']:.0f} | {row['emu_cpu']:.0f}% | "
+                     f"{row['load_cpu']:.0f}% | {row['rss']:,} |")
     top = cold[-1]
     per_call = (top["rss"] - idle_rss) / top["in_flight"] if top["in_flight"] else 0
+    waiting = (burst["peak_rss"] - burst["idle_rss"]) / burst["total"] if burst["total"] else 0
     lines += ["", f"**Memory**: RSS idle {idle_rss:,} KiB; with {top['in_flight']:,} in flight "
-                  f"{top['rss']:,} KiB: {per_call:.1f} KiB per call in flight.",
+                  f"{top['rss']:,} KiB: {per_call:.1f} KiB per call in flight, each with its own "
+                  f"upstream transfer. {burst['total']:,} calls waiting inside wxgate on one "
+                  f"shared fetch (the cold burst): {burst['idle_rss']:,} -> "
+                  f"{burst['peak_rss']:,} KiB, {waiting:.1f} KiB per call.",
               "", f"**Cold burst**: {burst['total']:,} concurrent SignJsapiConfig calls right after "
                   f"the ticket expired: {burst['ok']:,} OK, p50 {burst['p50']:.0f} ms, p99 "
                   f"{burst['p99']:.0f} ms; upstream saw {burst['cgi-bin/get_jsapi_ticket']} ticket "

@@ -57,10 +57,9 @@ struct CurlHttpClientOptions {
 //
 // Thread contract. One thread, started by Create and joined by the
 // destructor, owns the CURLM*, the CURLSH* and every CURL* easy handle, and
-// is the only one to call libcurl on them (curl_multi_wakeup excepted, which
-// libcurl allows from any thread). Start, Cancel and stats() may be called
-// from any thread, including from a callback: they only push onto a
-// mutex-guarded queue and wake the curl thread. Every callback runs on the
+// is the only one to call libcurl on them. Start, Cancel and stats() may be
+// called from any thread, including from a callback: they only push onto a
+// mutex-guarded queue and wake the curl thread through an eventfd. Every callback runs on the
 // curl thread, never inline from Start or Cancel, never under a lock of
 // ours; it must not block, and must not destroy the client (the destructor
 // joins the thread the callback runs on).
