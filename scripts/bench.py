@@ -201,6 +201,27 @@ def wxgate_load(binary, target, args, cpus="1"):
     return report
 
 
+class PeakRss:
+    """Samples a process's resident memory every 50 ms while the block runs."""
+
+    def __init__(self, process):
+        self.process, self.peak = process, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self.stop.wait(0.05):
+            self.peak = max(self.peak, self.process.rss_kib())
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stop.set()
+        self.thread.join()
+
+
 def children_cpu_seconds():
     """CPU time of every child reaped so far (the load clients)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -321,21 +342,12 @@ def cold_path(b, emu, apps_text, state, levels, seconds):
             stats0 = emu.get("/_emu/stats")
             cpu0, wall0 = wx.cpu_seconds(), time.monotonic()
             emu_cpu0, load_cpu0 = emu.process.cpu_seconds(), children_cpu_seconds()
-            rss = {"peak": 0}
-            stop = threading.Event()
-
-            def sample():
-                while not stop.wait(0.2):
-                    rss["peak"] = max(rss["peak"], wx.rss_kib())
-
-            sampler = threading.Thread(target=sample, daemon=True)
-            sampler.start()
-            report = wxgate_load(b["load"], wx.target,
-                                 ["--mix=external-contact:1", f"--duration={seconds}s",
-                                  f"--concurrency={level}", f"--channels={max(1, level // 100)}",
-                                  "--deadline=10s", f"--fixture={fixture_file}"], cpus=None)
-            stop.set()
-            sampler.join()
+            with PeakRss(wx) as rss:
+                report = wxgate_load(b["load"], wx.target,
+                                     ["--mix=external-contact:1", f"--duration={seconds}s",
+                                      f"--concurrency={level}",
+                                      f"--channels={max(1, level // 100)}", "--deadline=10s",
+                                      f"--fixture={fixture_file}"], cpus=None)
             wall = time.monotonic() - wall0
             cpu = wx.cpu_seconds() - cpu0
             emu_cpu = emu.process.cpu_seconds() - emu_cpu0
@@ -350,8 +362,8 @@ def cold_path(b, emu, apps_text, state, levels, seconds):
                          "upstream_calls": calls, "new_connections": conns,
                          "cpu": cpu / wall * 100, "cpu_us": cpu / total * 1e6 if total else 0,
                          "emu_cpu": emu_cpu / wall * 100, "load_cpu": load_cpu / wall * 100,
-                         "rss": rss["peak"]})
-            peak_rss = max(peak_rss, rss["peak"])
+                         "rss": rss.peak})
+            peak_rss = max(peak_rss, rss.peak)
         return rows, idle_rss
     finally:
         wx.stop()
@@ -371,28 +383,19 @@ def cold_burst(b, emu, apps_text, state):
         # that wait inside wxgate with no upstream transfer of their own.
         emu.post("/_emu/faults", {"endpoint": "cgi-bin/get_jsapi_ticket", "latency_ms": 1000})
         idle_rss = wx.rss_kib()
-        rss = {"peak": 0}
-        stop = threading.Event()
-
-        def sample():
-            while not stop.wait(0.05):
-                rss["peak"] = max(rss["peak"], wx.rss_kib())
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        report = wxgate_load(b["load"], wx.target,
-                             ["--mix=sign-jsapi:1", "--calls=1000", "--concurrency=1000",
-                              "--channels=10", "--deadline=20s",
-                              '--fixture-json={"sign-jsapi":[{"app":"sidebar","url":"https://cs.example.com/x"}]}'],
-                             cpus=None)
-        stop.set()
-        sampler.join()
+        with PeakRss(wx) as rss:
+            report = wxgate_load(b["load"], wx.target,
+                                 ["--mix=sign-jsapi:1", "--calls=1000", "--concurrency=1000",
+                                  "--channels=10", "--deadline=20s",
+                                  '--fixture-json={"sign-jsapi":[{"app":"sidebar",'
+                                  '"url":"https://cs.example.com/x"}]}'],
+                                 cpus=None)
         stats1 = emu.get("/_emu/stats")["calls"]
         fetched = {ep: stats1.get(ep, 0) - stats0.get(ep, 0)
                    for ep in ("cgi-bin/gettoken", "cgi-bin/get_jsapi_ticket")}
         _, ok, total, p50, p99 = rpc_stats(report, "sign-jsapi")
         return {"ok": ok, "total": total, "p50": p50, "p99": p99, "idle_rss": idle_rss,
-                "peak_rss": rss["peak"], **fetched}
+                "peak_rss": rss.peak, **fetched}
     finally:
         wx.stop()
         emu.post("/_emu/settings", {"ticket_ttl_s": 7200})
