@@ -102,7 +102,7 @@ class HttpClientTest : public ::testing::Test {
     test::EmulatorOptions options;
     // A hanging answer ends only when the client leaves (or the emulator stops).
     options.extra_args = {"--hang-cap-s=600"};
-#if defined(__SANITIZE_THREAD__)
+#if defined(WXGATE_TSAN)
     // The emulator is built with TSan too, and without this suite's shim for
     // Debian's uninstrumented absl::Mutex (tsan_absl_shim.cc) it reports
     // every handoff. It is the test double here, not the code under test.
