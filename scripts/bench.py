@@ -24,8 +24,6 @@ import json
 import os
 import re
 import resource
-import signal
-import ssl
 import statistics
 import struct
 import subprocess
@@ -33,119 +31,43 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+sys.dont_write_bytecode = True  # harness is imported from the source tree
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import harness  # noqa: E402
+
 H2_HEADERS = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
 
 
-class BenchError(Exception):
+class BenchError(harness.HarnessError):
     pass
 
 
 # --- processes ----------------------------------------------------------------------------------
 
-class Process:
-    """A child in its own session, optionally pinned; stderr collected."""
-
-    def __init__(self, argv, cpus=None, env=None):
-        cmd = ["setsid"] + (["taskset", "-c", cpus] if cpus else []) + argv
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env, text=True)
-        self.lines = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stderr:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-        with self.cond:
-            self.lines.append(None)
-            self.cond.notify_all()
-
-    def wait_for(self, needle, timeout=60):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines:
-                    if line is None:
-                        raise BenchError("process exited:\n" + "\n".join(l for l in self.lines if l))
-                    if needle in line:
-                        return line
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise BenchError(f"no '{needle}' within {timeout}s")
-                self.cond.wait(left)
-
-    @property
-    def pid(self):
-        return self.proc.pid  # setsid and taskset exec, so this is the server
-
-    def cpu_seconds(self):
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-    def rss_kib(self):
-        with open(f"/proc/{self.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-class Emulator:
-    def __init__(self, binary, state, apps, cpus=None):
-        self.process = Process([binary, "--listen=127.0.0.1:0", f"--state-dir={state}",
-                                f"--config={apps}", "--quiet", "--max-threads=8192",
-                                "--threads=64"], cpus=cpus)
-        info = json.loads(self.process.proc.stdout.readline())
-        self.base_url, self.ca_file = info["base_url"], info["ca_file"]
-        self.tls = ssl.create_default_context(cafile=self.ca_file)
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        with urllib.request.urlopen(request, context=self.tls, timeout=60) as response:
-            return json.loads(response.read())
-
-    def post(self, path, body):
-        return self.call("POST", path, body)
-
-    def get(self, path):
-        return self.call("GET", path)
+def session(cpus=None):
+    """The prefix that runs a child in its own session, pinned to cpus if given."""
+    return ["setsid"] + (["taskset", "-c", cpus] if cpus else [])
 
 
 def start_wxgate(binary, state, emu, apps_text, threads, cpus, name):
     config = os.path.join(state, f"{name}.textproto")
-    with open(config, "w") as out:
-        out.write('listen_address: "127.0.0.1:0"\n')
-        out.write(f"server {{ threads: {threads} calls_per_method: 64 }}\n")
-        out.write(f'upstream {{ wechat_base_url: "{emu.base_url}" wecom_base_url: "{emu.base_url}" '
-                  f'ca_file: "{emu.ca_file}" max_connections_per_host: 1024 }}\n')
-        out.write(apps_text)
-    server = Process([binary, f"--config={config}"], cpus=cpus)
-    line = server.wait_for("listening on")
-    server.target = line.split("listening on ", 1)[1].split(";", 1)[0]
+    harness.write_wxgate_config(config, emu, apps_text, upstream="max_connections_per_host: 1024 ",
+                                extra=f"server {{ threads: {threads} calls_per_method: 64 }}\n")
+    server = harness.start_wxgate([binary, f"--config={config}"], prefix=session(cpus))
     server.port = int(server.target.rsplit(":", 1)[1])
     return server
 
 
 def start_baseline(argv, cpus, env=None):
-    server = Process(argv, cpus=cpus, env=env)
-    ready = json.loads(server.proc.stdout.readline())
+    server = harness.Process(argv, prefix=session(cpus), env=env)
+    try:
+        ready = json.loads(server.wait_for_line(lambda line: line.startswith("{"), "stdout",
+                                                what="its JSON ready line"))
+    except harness.HarnessError:
+        server.stop()
+        raise
     server.port = ready["port"]
     server.target = f"127.0.0.1:{server.port}"
     return server
@@ -512,7 +434,8 @@ def main():
     text = "\n".join(l.split("#", 1)[0] for l in apps_text.splitlines())
     b["apps"] = dict(re.findall(r'name:\s*"([^"]+)".*?(?:app_id|corp_id):\s*"([^"]+)"', text, re.S))
     with tempfile.TemporaryDirectory(prefix="wxgate-bench-") as state:
-        emu = Emulator(b["emulator"], state, apps_file)
+        emu = harness.Emulator(b["emulator"], state, apps_file,
+                               ["--max-threads=8192", "--threads=64"], prefix=session())
         try:
             print("cache hits...", file=sys.stderr)
             hits = cache_hits(b, emu, apps_text, state, args.repeats, args.calls)
@@ -522,11 +445,11 @@ def main():
             burst = cold_burst(b, emu, apps_text, state)
             print("micro-benchmarks...", file=sys.stderr)
             micro = micro_benchmarks(args.build, args.quick)
-        except BenchError as error:
+        except harness.HarnessError as error:
             print(f"bench failed: {error}", file=sys.stderr)
             return 1
         finally:
-            emu.process.stop()
+            emu.stop()
     report = render(hits, cold, burst, idle_rss, micro, args.repeats, args.command)
     out_dir = os.path.join(args.build, "bench")
     os.makedirs(out_dir, exist_ok=True)

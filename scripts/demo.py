@@ -13,21 +13,21 @@ import hashlib
 import json
 import os
 import re
-import signal
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-import urllib.request
+
+sys.dont_write_bytecode = True  # harness is imported from the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "support"))
+import harness  # noqa: E402
 
 BOLD = "\033[1m" if sys.stdout.isatty() else ""
 DIM = "\033[2m" if sys.stdout.isatty() else ""
 RESET = "\033[0m" if sys.stdout.isatty() else ""
 
 
-class DemoError(Exception):
+class DemoError(harness.HarnessError):
     pass
 
 
@@ -43,84 +43,6 @@ def check(condition, what):
     if not condition:
         raise DemoError(f"unexpected: {what}")
     print(f"   ok: {what}")
-
-
-class Process:
-    """A child process whose stderr lines are collected by a reader thread."""
-
-    def __init__(self, argv, env=None):
-        self.argv = argv
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env, text=True)
-        self.lines = []
-        self.cond = threading.Condition()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stderr:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-        with self.cond:
-            self.lines.append(None)  # end of stream
-            self.cond.notify_all()
-
-    def wait_for_line(self, needle, timeout=60):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            seen = 0
-            while True:
-                for line in self.lines[seen:]:
-                    if line is None:
-                        raise DemoError(f"{self.argv[0]} exited before printing '{needle}':\n"
-                                        + "\n".join(l for l in self.lines if l))
-                    if needle in line:
-                        return line
-                seen = len(self.lines)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise DemoError(f"{self.argv[0]} did not print '{needle}' in {timeout}s")
-                self.cond.wait(left)
-
-    def stderr_text(self):
-        with self.cond:
-            return "\n".join(l for l in self.lines if l)
-
-    def stop(self, timeout=30):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-
-class Emulator:
-    def __init__(self, binary, state_dir, apps_file):
-        self.process = Process([binary, "--listen=127.0.0.1:0", f"--state-dir={state_dir}",
-                                f"--config={apps_file}", "--quiet"])
-        ready = self.process.proc.stdout.readline()
-        if not ready:
-            raise DemoError("the emulator did not start:\n" + self.process.stderr_text())
-        info = json.loads(ready)
-        self.base_url = info["base_url"]
-        self.ca_file = info["ca_file"]
-        self.tls = ssl.create_default_context(cafile=self.ca_file)
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, context=self.tls, timeout=30) as response:
-            return json.loads(response.read())
-
-    def post(self, path, body):
-        return self.call("POST", path, body)
-
-    def get(self, path):
-        return self.call("GET", path)
 
 
 class Cli:
@@ -308,8 +230,8 @@ def walk(emu, cli, apps, wxgate):
 
     section("Stopping")
     code = wxgate.stop()
-    check(code == 0 and "stopped" in wxgate.stderr_text(), "wxgate drained and exited 0 on SIGTERM")
-    logs = wxgate.stderr_text()
+    check(code == 0 and "stopped" in wxgate.text(), "wxgate drained and exited 0 on SIGTERM")
+    logs = wxgate.text()
     check(all(secret not in logs for secret in ("demo-shop-secret", "demo-news-secret",
                                                 "demo-sidebar-secret", "demo-crm-secret")),
           "no secret appears in wxgate's log")
@@ -327,31 +249,25 @@ def main():
     }
     apps = load_apps(args.apps)
     with tempfile.TemporaryDirectory(prefix="wxgate-demo-") as state:
-        emu = Emulator(binary["emulator"], state, args.apps)
+        emu = harness.Emulator(binary["emulator"], state, args.apps)
         wxgate = None
         try:
             config = os.path.join(state, "wxgate.textproto")
-            with open(config, "w", encoding="utf-8") as out:
-                out.write('listen_address: "127.0.0.1:0"\n')
-                out.write(f'upstream {{ wechat_base_url: "{emu.base_url}" '
-                          f'wecom_base_url: "{emu.base_url}" ca_file: "{emu.ca_file}" }}\n')
-                out.write(open(args.apps, encoding="utf-8").read())
+            harness.write_wxgate_config(config, emu, open(args.apps, encoding="utf-8").read())
             print(f"{BOLD}wxgate demo{RESET}: emulator of WeChat/WeCom at {emu.base_url} (TLS, own CA)")
-            wxgate = Process([binary["wxgate"], f"--config={config}"])
-            line = wxgate.wait_for_line("listening on")
-            target = line.split("listening on ", 1)[1].split(";", 1)[0]
-            print(f"wxgate at {target}: {line.split('; ', 1)[1]}")
-            walk(emu, Cli(binary["cli"], target), apps, wxgate)
+            wxgate = harness.start_wxgate([binary["wxgate"], f"--config={config}"])
+            print(f"wxgate at {wxgate.target}: {wxgate.ready_line.split('; ', 1)[1]}")
+            walk(emu, Cli(binary["cli"], wxgate.target), apps, wxgate)
             print(f"\n{BOLD}demo complete{RESET}")
-        except DemoError as error:
+        except harness.HarnessError as error:
             print(f"\ndemo failed: {error}", file=sys.stderr)
             if wxgate is not None:
-                print("wxgate's log:\n" + wxgate.stderr_text(), file=sys.stderr)
+                print("wxgate's log:\n" + wxgate.text(), file=sys.stderr)
             return 1
         finally:
             if wxgate is not None:
                 wxgate.stop()
-            emu.process.stop()
+            emu.stop()
     return 0
 
 

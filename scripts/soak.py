@@ -25,17 +25,19 @@ tests/soak/README.md.
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
-import signal
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.dont_write_bytecode = True  # harness is imported from the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "support"))
+import harness  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -95,7 +97,7 @@ REVOKE_TARGETS = [{"app_id": SHOP}, {"app_id": NEWS}, {"corp_id": CORP, "agent_i
                   {"corp_id": CORP, "agent_id": 1000003}]
 
 
-class SoakError(Exception):
+class SoakError(harness.HarnessError):
     pass
 
 
@@ -103,132 +105,36 @@ def log(text):
     print(f"soak: {text}", file=sys.stderr, flush=True)
 
 
-class Process:
-    """A child process whose stderr lines are collected by a reader thread."""
+class WxgateProcess(harness.Process):
+    """wxgate, its log counted: lines per severity, the ERROR lines and the
+    token and ticket fetch lines (all of them); 400 first and last lines kept."""
 
-    def __init__(self, argv, keep_lines=400, on_line=None, log_path=None):
-        self.argv = argv
-        self.log = open(log_path, "w", encoding="utf-8") if log_path else None
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
-        self.lines = []          # the first and the last lines
-        self.keep = keep_lines
-        self.severities = {}     # wxgate's log: severity -> count
+    def __init__(self, argv, log_path=None):
+        self.severities = {}     # severity -> count
         self.errors = []         # ERROR lines
-        self.fetches = []        # wxgate's token and ticket fetch lines, all of them
-        self.count = 0
-        self.ended = False
-        self.on_line = on_line
-        self.cond = threading.Condition()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        self.fetches = []        # token and ticket fetch lines
+        super().__init__(argv, keep_lines=400, log_path=log_path)
 
-    def _read(self):
-        for line in self.proc.stderr:
-            line = line.rstrip("\n")
-            if self.log:
-                self.log.write(line + "\n")
-            if self.on_line:
-                self.on_line(line)
-            words = line.split(" ", 2)
-            with self.cond:
-                self.count += 1
-                if len(words) >= 2 and words[1] in ("DEBUG", "INFO", "WARN", "ERROR"):
-                    self.severities[words[1]] = self.severities.get(words[1], 0) + 1
-                    if words[1] == "ERROR" and len(self.errors) < 50:
-                        self.errors.append(line)
-                    if ("fetched a new" in line or "fetching the" in line) and \
-                            len(self.fetches) < 20000:
-                        self.fetches.append(line)
-                self.lines.append(line)
-                if len(self.lines) > 2 * self.keep:
-                    del self.lines[self.keep:self.keep + len(self.lines) - 2 * self.keep + 1]
-                self.cond.notify_all()
-        if self.log:
-            self.log.close()
-        with self.cond:
-            self.ended = True
-            self.cond.notify_all()
-
-    def wait_for_line(self, needle, timeout=60):
-        """Waits for a stderr line containing `needle` (the ready line)."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            seen = 0
-            while True:
-                for line in self.lines[seen:]:
-                    if needle in line:
-                        return line
-                seen = len(self.lines)
-                if self.ended:
-                    raise SoakError(f"{self.argv[0]} exited before printing '{needle}':\n"
-                                    + self.tail())
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise SoakError(f"{self.argv[0]} did not print '{needle}' in {timeout}s")
-                self.cond.wait(left)
-
-    def tail(self, n=40):
-        with self.cond:
-            return "\n".join(self.lines[-n:])
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self, timeout=30):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
+    def on_line(self, line):
+        words = line.split(" ", 2)
+        if len(words) >= 2 and words[1] in ("DEBUG", "INFO", "WARN", "ERROR"):
+            self.severities[words[1]] = self.severities.get(words[1], 0) + 1
+            if words[1] == "ERROR" and len(self.errors) < 50:
+                self.errors.append(line)
+            if ("fetched a new" in line or "fetching the" in line) and len(self.fetches) < 20000:
+                self.fetches.append(line)
 
 
-class Emulator:
-    """wxgate-emulator and its control API, one kept-alive connection per thread."""
+class LoadProcess(harness.Process):
+    """wxgate-load: stdout (its JSON report) is read by the caller; progress
+    and warning lines are echoed."""
 
-    def __init__(self, binary, state_dir, apps_file):
-        self.process = Process([binary, "--listen=127.0.0.1:0", f"--state-dir={state_dir}",
-                                f"--config={apps_file}", "--quiet", "--hang-cap-s=1"])
-        ready = self.process.proc.stdout.readline()  # the ready line
-        if not ready:
-            raise SoakError("the emulator did not start:\n" + self.process.tail())
-        info = json.loads(ready)
-        self.port = info["port"]
-        self.base_url = info["base_url"]
-        self.ca_file = info["ca_file"]
-        self.tls = ssl.create_default_context(cafile=self.ca_file)
-        self.local = threading.local()
+    def __init__(self, argv):
+        super().__init__(argv, keep_lines=2000, read_stdout=False)
 
-    def call(self, method, path, body=None):
-        data = json.dumps(body) if body is not None else None
-        for attempt in range(2):
-            conn = getattr(self.local, "conn", None)
-            if conn is None:
-                conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.tls,
-                                                   timeout=30)
-                self.local.conn = conn
-            try:
-                conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
-                response = conn.getresponse()
-                text = response.read()
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                self.local.conn = None
-                if attempt == 1:
-                    raise
-                continue
-            if response.status != 200:
-                raise SoakError(f"emulator {method} {path} -> {response.status}: {text[:200]}")
-            return json.loads(text)
-
-    def post(self, path, body):
-        return self.call("POST", path, body)
-
-    def get(self, path):
-        return self.call("GET", path)
+    def on_line(self, line):
+        if line.startswith("wxgate-load: ") and (" sent " in line or "warning" in line):
+            log(line.split("wxgate-load: ", 1)[1].strip())
 
 
 def parallel(jobs, threads=4):
@@ -393,20 +299,16 @@ class RssSampler(threading.Thread):
 
 
 def write_config(path, emu, apps_file):
-    with open(path, "w", encoding="utf-8") as out:
-        out.write('listen_address: "127.0.0.1:0"\n')
-        # 64 connections to the emulator at most (the default is 512): each
-        # costs ~100 KiB that glibc keeps after it closes, so a burst of slow
-        # answers would otherwise raise RSS by tens of MiB for good and hide
-        # a leak, or fake one.
-        out.write(f'upstream {{ wechat_base_url: "{emu.base_url}" wecom_base_url: "{emu.base_url}"'
-                  f' ca_file: "{emu.ca_file}" timeout {{ seconds: 3 }}'
-                  ' max_connections_per_host: 64 }\n')
-        # Short back-off and config hold so a faulted fetch is retried within
-        # the run; a bounded session store.
-        out.write("cache { max_backoff { seconds: 4 } config_error_hold { seconds: 10 } }\n")
-        out.write("sessions { max_entries: 100000 }\n")
-        out.write(open(apps_file, encoding="utf-8").read())
+    # 64 connections to the emulator at most (the default is 512): each costs
+    # ~100 KiB that glibc keeps after it closes, so a burst of slow answers
+    # would otherwise raise RSS by tens of MiB for good and hide a leak, or
+    # fake one. Short back-off and config hold so a faulted fetch is retried
+    # within the run; a bounded session store.
+    harness.write_wxgate_config(
+        path, emu, open(apps_file, encoding="utf-8").read(),
+        upstream="timeout { seconds: 3 } max_connections_per_host: 64 ",
+        extra="cache { max_backoff { seconds: 4 } config_error_hold { seconds: 10 } }\n"
+              "sessions { max_entries: 100000 }\n")
 
 
 def mint_codes(emu, counts, mp_users, wecom_users, rng):
@@ -508,11 +410,7 @@ def setup_fixture(emu, mp_users, wecom_users):
 def run_load(load_binary, args_list, timeout):
     """Runs wxgate-load; returns (exit code, parsed JSON report or None, its stderr lines)."""
 
-    def echo(line):
-        if line.startswith("wxgate-load: ") and (" sent " in line or "warning" in line):
-            log(line.split("wxgate-load: ", 1)[1].strip())
-
-    proc = Process([load_binary, *args_list], keep_lines=2000, on_line=echo)
+    proc = LoadProcess([load_binary, *args_list])
     out = []
     stdout_reader = threading.Thread(target=lambda: out.append(proc.proc.stdout.read()),
                                      daemon=True)
@@ -524,13 +422,13 @@ def run_load(load_binary, args_list, timeout):
         proc.proc.wait()
         raise SoakError(f"wxgate-load did not finish within {timeout:.0f}s")
     stdout_reader.join()
-    proc.reader.join()
+    proc.join()
     try:
         report = json.loads(out[0]) if out and out[0].strip() else None
     except json.JSONDecodeError:
         report = None
     with proc.cond:
-        lines = list(proc.lines)
+        lines = list(proc.lines["stderr"])
     return proc.proc.returncode, report, lines
 
 
@@ -630,14 +528,14 @@ def main():
     rng = random.Random(seed)
 
     with tempfile.TemporaryDirectory(prefix="wxgate-soak-") as state:
-        emu = Emulator(binaries["emulator"], state, apps_file)
+        emu = harness.Emulator(binaries["emulator"], state, apps_file, ["--hang-cap-s=1"])
         try:
             return _soak_run(args, binaries, apps_file, seconds, seed, rng, state, emu)
-        except SoakError as error:
+        except harness.HarnessError as error:
             print(f"\nsoak failed: {error}", file=sys.stderr)
             return 1
         finally:
-            emu.process.stop()
+            emu.stop()
 
 
 def _soak_run(args, binaries, apps_file, seconds, seed, rng, state, emu):
@@ -648,11 +546,10 @@ def _soak_run(args, binaries, apps_file, seconds, seed, rng, state, emu):
     argv = [binaries["wxgate"], f"--config={config}"]
     if args.wxgate_log:
         argv.append("--log_level=debug")
-    wxgate = Process(argv, log_path=args.wxgate_log)
+    wxgate = harness.start_wxgate(argv, WxgateProcess, log_path=args.wxgate_log)
     try:
-        line = wxgate.wait_for_line("listening on")
-        target = line.split("listening on ", 1)[1].split(";", 1)[0]
-        return _soak_with_wxgate(args, binaries, seconds, seed, rng, state, emu, wxgate, target)
+        return _soak_with_wxgate(args, binaries, seconds, seed, rng, state, emu, wxgate,
+                                 wxgate.target)
     finally:
         if wxgate.alive():
             wxgate.stop()
@@ -724,8 +621,8 @@ def _soak_with_wxgate(args, binaries, seconds, seed, rng, state, emu, wxgate, ta
     stop_started = time.monotonic()
     exit_code = wxgate.stop(timeout=30)
     stop_seconds = time.monotonic() - stop_started
-    wxgate.reader.join(timeout=10)
-    stopped_line = any(line.endswith(" stopped") for line in wxgate.lines[-20:])
+    wxgate.join(timeout=10)
+    stopped_line = any(line.endswith(" stopped") for line in wxgate.lines["stderr"][-20:])
 
     if report is None:
         raise SoakError(f"wxgate-load exited {load_code} without a report:\n"

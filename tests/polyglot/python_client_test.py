@@ -17,23 +17,18 @@ import base64
 import hashlib
 import json
 import os
-import signal
 import socket
-import ssl
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
-sys.dont_write_bytecode = True  # the client is imported from the source tree
+sys.dont_write_bytecode = True  # the client and harness are imported from the source tree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
-START_TIMEOUT_S = 60
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+import harness  # noqa: E402
 
 SHOP_ID = "wxp00000000000a001"
 NEWS_ID = "wxp00000000000b002"
@@ -62,113 +57,11 @@ ARGS = None   # parsed command line
 ENV = None    # the running Environment, set by setUpModule
 
 
-class StartError(Exception):
-    pass
-
-
-def _die_with_parent():
-    """In the child: SIGKILL when this script dies (ctest timeout, SIGKILL), so
-    no wxgate or emulator outlives it even when no cleanup could run. Linux."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-class Process:
-    """A child whose stdout and stderr lines are collected by reader threads."""
-
-    def __init__(self, name, argv):
-        self.name = name
-        self.argv = argv
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True,
-                                     preexec_fn=_die_with_parent)
-        self.cond = threading.Condition()
-        self.lines = {"stdout": [], "stderr": []}
-        self.returncode = None
-        for stream in ("stdout", "stderr"):
-            threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream):
-        for line in getattr(self.proc, stream):
-            with self.cond:
-                self.lines[stream].append(line.rstrip("\n"))
-                self.cond.notify_all()
-        with self.cond:
-            self.lines[stream].append(None)  # end of stream
-            self.cond.notify_all()
-
-    def wait_for_line(self, stream, predicate, what, timeout=START_TIMEOUT_S):
-        """The first line of stream for which predicate is true; no polling."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[stream]:
-                    if line is None:
-                        raise StartError(f"{self.name} exited (status {self.proc.poll()}) "
-                                         f"before printing {what}:\n{self.log()}")
-                    if predicate(line):
-                        return line
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise StartError(f"{self.name} did not print {what} in {timeout}s:\n"
-                                     f"{self.log()}")
-                self.cond.wait(left)
-
-    def log(self):
-        with self.cond:
-            return "\n".join(l for l in self.lines["stderr"] if l is not None)
-
-    def stop(self, timeout=30):
-        """SIGTERM, then SIGKILL after timeout; returns the exit status."""
-        if self.returncode is None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.returncode = self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.returncode = "killed after SIGTERM timed out"
-        return self.returncode
-
-
-class Emulator:
-    def __init__(self, process):
-        self.process = process
-        ready = self.process.wait_for_line("stdout", lambda l: l.startswith("{"),
-                                           "its JSON ready line")
-        info = json.loads(ready)
-        self.base_url = info["base_url"]
-        self.ca_file = info["ca_file"]
-        self.tls = ssl.create_default_context(cafile=self.ca_file)
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, context=self.tls, timeout=30) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            raise AssertionError(f"emulator {method} {path}: HTTP {error.code} "
-                                 f"{error.read().decode(errors='replace')}") from None
-
-    def post(self, path, body):
-        return self.call("POST", path, body)
-
-    def get(self, path):
-        return self.call("GET", path)
-
-
 class Environment:
     """The emulator and wxgate, started in this order and stopped in reverse."""
 
     def __init__(self, args, started):
         self.tmp = tempfile.TemporaryDirectory(prefix="wxgate-py-")
-        self.emulator_process = None
         self.emulator = None
         self.wxgate = None
         self.client = None
@@ -176,22 +69,13 @@ class Environment:
         apps_file = os.path.join(self.tmp.name, "apps.textproto")
         with open(apps_file, "w", encoding="utf-8") as out:
             out.write(APPS)
-        self.emulator_process = Process("wxgate-emulator", [
-            args.emulator, "--listen=127.0.0.1:0",
-            f"--state-dir={os.path.join(self.tmp.name, 'emu')}", f"--config={apps_file}",
-            "--quiet"])
-        self.emulator = Emulator(self.emulator_process)
+        self.emulator = harness.Emulator(args.emulator, os.path.join(self.tmp.name, "emu"),
+                                         apps_file, die_with_parent=True)
         config = os.path.join(self.tmp.name, "wxgate.textproto")
-        with open(config, "w", encoding="utf-8") as out:
-            out.write('listen_address: "127.0.0.1:0"\n')
-            out.write(f'upstream {{ wechat_base_url: "{self.emulator.base_url}" '
-                      f'wecom_base_url: "{self.emulator.base_url}" '
-                      f'ca_file: "{self.emulator.ca_file}" }}\n')
-            out.write(APPS)
-        self.wxgate = Process("wxgate", [args.wxgate, f"--config={config}"])
-        line = self.wxgate.wait_for_line("stderr", lambda l: "listening on " in l,
-                                         "'listening on HOST:PORT'")
-        self.target = line.split("listening on ", 1)[1].split(";", 1)[0].strip()
+        harness.write_wxgate_config(config, self.emulator, APPS)
+        self.wxgate = harness.start_wxgate([args.wxgate, f"--config={config}"],
+                                           die_with_parent=True)
+        self.target = self.wxgate.target
         self.client = wxgate_client.WxgateClient(self.target, timeout=20.0)
 
     def close(self):
@@ -202,8 +86,8 @@ class Environment:
             self.client = None
         if self.wxgate is not None:
             status = self.wxgate.stop()
-        if self.emulator_process is not None:
-            self.emulator_process.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
         self.tmp.cleanup()
         return status
 
@@ -219,10 +103,11 @@ def setUpModule():
 
 def tearDownModule():
     status = ENV.close()
-    logs = ENV.wxgate.log()
+    logs = ENV.wxgate.text()
     leaked = [s for s in SECRETS if s in logs]
     if status != 0 or "stopped" not in logs:
-        raise AssertionError(f"wxgate did not drain and exit 0 on SIGTERM (status {status})")
+        shown = "killed after SIGTERM timed out" if status is None else f"status {status}"
+        raise AssertionError(f"wxgate did not drain and exit 0 on SIGTERM ({shown})")
     if leaked:
         raise AssertionError("a secret appears in wxgate's log")
 
@@ -563,7 +448,7 @@ def main(argv):
               f"{len(result.failures)} failure(s), {len(result.errors)} error(s) "
               f"of {result.testsRun} test(s); see above.", file=sys.stderr)
         if ENV is not None and ENV.wxgate is not None:
-            print("---- wxgate's log ----\n" + ENV.wxgate.log(), file=sys.stderr)
+            print("---- wxgate's log ----\n" + ENV.wxgate.text(), file=sys.stderr)
         return 1
     return 0
 

@@ -1,0 +1,240 @@
+"""Child processes and wxgate-emulator for the Python harnesses.
+
+scripts/demo.py, scripts/soak.py, scripts/bench.py and the polyglot test
+(tests/polyglot) all start wxgate-emulator and wxgate on free loopback ports,
+wait for their ready lines, talk to the emulator's control API and stop
+everything with SIGTERM. This module is that part, once; standard library
+only.
+"""
+
+import http.client
+import json
+import os
+import signal
+import ssl
+import subprocess
+import threading
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class HarnessError(Exception):
+    """A child did not start, did not print what was awaited, or the emulator
+    refused a control call."""
+
+
+def _die_with_parent():
+    """In the child: SIGKILL when the thread that started it dies (ctest
+    timeout, SIGKILL of the harness), so nothing outlives the harness even when
+    no cleanup could run. Linux."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Process:
+    """A child whose stderr lines (and stdout lines, unless read_stdout=False
+    leaves stdout to the caller) are collected by reader threads.
+
+    keep_lines bounds the stderr lines kept to the first and the last
+    keep_lines (None keeps all); log_path also writes every stderr line to a
+    file. Subclasses see each stderr line in on_line, called by the reader
+    thread with self.cond held. die_with_parent ties the child's life to the
+    starting thread's (see _die_with_parent). prefix goes before argv, for
+    commands that exec it (setsid, taskset): pid is then still argv's.
+    """
+
+    def __init__(self, argv, prefix=(), env=None, keep_lines=None, log_path=None,
+                 read_stdout=True, die_with_parent=False):
+        self.argv = argv
+        self.name = os.path.basename(argv[0])
+        self.keep = keep_lines
+        self.killed = False
+        self.log = open(log_path, "w", encoding="utf-8") if log_path else None
+        self.cond = threading.Condition()
+        self.lines = {"stdout": [], "stderr": []}
+        self.ended = {"stdout": not read_stdout, "stderr": False}
+        self.proc = subprocess.Popen([*prefix, *argv], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                     text=True,
+                                     preexec_fn=_die_with_parent if die_with_parent else None)
+        self.readers = [threading.Thread(target=self._read, args=(stream,), daemon=True)
+                        for stream in ("stdout", "stderr") if not self.ended[stream]]
+        for reader in self.readers:
+            reader.start()
+
+    def join(self, timeout=None):
+        """Waits for the reader threads: then every line the child wrote is in."""
+        for reader in self.readers:
+            reader.join(timeout)
+
+    def on_line(self, line):
+        """A stderr line as it arrives, with self.cond held."""
+
+    def _read(self, stream):
+        lines = self.lines[stream]
+        for line in getattr(self.proc, stream):
+            line = line.rstrip("\n")
+            if stream == "stderr" and self.log:
+                self.log.write(line + "\n")
+            with self.cond:
+                if stream == "stderr":
+                    self.on_line(line)
+                lines.append(line)
+                if self.keep and len(lines) > 2 * self.keep:
+                    del lines[self.keep:len(lines) - self.keep]
+                self.cond.notify_all()
+        if stream == "stderr" and self.log:
+            self.log.close()
+        with self.cond:
+            self.ended[stream] = True
+            self.cond.notify_all()
+
+    def wait_for_line(self, match, stream="stderr", timeout=60, what=None):
+        """The first line of stream containing match (a string) or for which
+        match (a callable) is true; HarnessError if the stream ends first or
+        timeout seconds pass."""
+        test = match if callable(match) else (lambda line: match in line)
+        what = what or f"'{match}'"
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[stream]:
+                    if test(line):
+                        return line
+                if self.ended[stream]:
+                    raise HarnessError(f"{self.name} exited (status {self.proc.poll()}) "
+                                       f"before printing {what}:\n{self.tail()}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise HarnessError(f"{self.name} did not print {what} in {timeout}s:\n"
+                                       f"{self.tail()}")
+                self.cond.wait(left)
+
+    def text(self):
+        """The stderr lines kept, as one text."""
+        with self.cond:
+            return "\n".join(self.lines["stderr"])
+
+    def tail(self, n=40):
+        with self.cond:
+            return "\n".join(self.lines["stderr"][-n:])
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def cpu_seconds(self):
+        """User + system CPU time so far, from /proc."""
+        with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_kib(self):
+        """VmRSS in KiB, 0 once the process is gone."""
+        try:
+            with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def stop(self, timeout=30):
+        """SIGTERM, then SIGKILL after timeout s. The exit status, or None when
+        it had to be killed; a second call answers the same."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.killed = True
+        return None if self.killed else self.proc.returncode
+
+
+class Emulator:
+    """wxgate-emulator on a free loopback port and its control API (/_emu/...),
+    over one kept-alive TLS connection per thread."""
+
+    def __init__(self, binary, state_dir, apps_file, extra_args=(), **process_options):
+        self.process = Process([binary, "--listen=127.0.0.1:0", f"--state-dir={state_dir}",
+                                f"--config={apps_file}", "--quiet", *extra_args],
+                               **process_options)
+        try:
+            info = json.loads(self.process.wait_for_line(lambda line: line.startswith("{"),
+                                                         "stdout", what="its JSON ready line"))
+        except HarnessError:
+            self.process.stop()
+            raise
+        self.port = info["port"]
+        self.base_url = info["base_url"]
+        self.ca_file = info["ca_file"]
+        self.tls = ssl.create_default_context(cafile=self.ca_file)
+        self.local = threading.local()
+
+    def call(self, method, path, body=None):
+        """The JSON answer of a control call; HarnessError unless HTTP 200. A
+        kept-alive connection the emulator closed meanwhile is reopened once."""
+        data = json.dumps(body) if body is not None else None
+        for attempt in range(2):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.tls,
+                                                   timeout=30)
+                self.local.conn = conn
+            try:
+                conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                text = response.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self.local.conn = None
+                if attempt == 1:
+                    raise
+                continue
+            if response.status != 200:
+                raise HarnessError(f"emulator {method} {path}: HTTP {response.status} "
+                                   f"{text[:300].decode(errors='replace')}")
+            return json.loads(text)
+
+    def post(self, path, body):
+        return self.call("POST", path, body)
+
+    def get(self, path):
+        return self.call("GET", path)
+
+    def stop(self):
+        self.process.stop()
+
+
+def write_wxgate_config(path, emu, apps_text, upstream="", extra=""):
+    """wxgate's config: a free port, the emulator as both upstreams (trusting
+    its CA), upstream's extra fields, extra top-level text, then the apps."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write('listen_address: "127.0.0.1:0"\n')
+        out.write(f'upstream {{ wechat_base_url: "{emu.base_url}" wecom_base_url: "{emu.base_url}"'
+                  f' ca_file: "{emu.ca_file}" {upstream}}}\n')
+        out.write(extra)
+        out.write(apps_text)
+
+
+def start_wxgate(argv, process_class=Process, **process_options):
+    """wxgate, once it listens: the Process, with .target (HOST:PORT) and
+    .ready_line (its start line) set."""
+    wxgate = process_class(argv, **process_options)
+    try:
+        wxgate.ready_line = wxgate.wait_for_line("listening on ", what="'listening on HOST:PORT'")
+    except HarnessError:
+        wxgate.stop()
+        raise
+    wxgate.target = wxgate.ready_line.split("listening on ", 1)[1].split(";", 1)[0].strip()
+    return wxgate
