@@ -51,23 +51,36 @@ wechat::Callback<IssuedCredential> ToFetched(FetchCallback done) {
   };
 }
 
-// A ticket fetcher: the ticket endpoint called with the app's token, through
-// CallWithToken so a rejected token is refreshed (once for all) and the call
-// retried once.
-using TicketCall = absl::AnyInvocable<void(const std::string& token, absl::Time deadline,
-                                           wechat::Callback<IssuedCredential> done) const>;
+// An access-token fetcher: the client's token endpoint (WeChat's
+// cgi-bin/token or WeCom's cgi-bin/gettoken) with the app's id and secret.
+template <class Client>
+cache::Fetcher TokenFetcher(Client* client, std::string app, std::string id, std::string secret) {
+  return [client, app = std::move(app), id = std::move(id), secret = std::move(secret)](
+             absl::Time deadline, FetchCallback done) {
+    client->FetchToken(id, secret, deadline,
+                       ToFetched(ToFetchResult(app, "access token", std::move(done))));
+  };
+}
 
+// A ticket fetcher: the client's ticket endpoint `fetch` called with the
+// app's token, through CallWithToken so a rejected token is refreshed (once
+// for all) and the call retried once.
+template <class Client>
+using TicketEndpoint = wechat::TransferId (Client::*)(absl::string_view access_token,
+                                                      absl::Time deadline,
+                                                      wechat::Callback<IssuedCredential> done);
+
+template <class Client>
 cache::Fetcher TicketFetcher(std::string app, absl::string_view what,
-                             cache::TokenCache::Entry* token, TicketCall call) {
-  auto shared_call = std::make_shared<TicketCall>(std::move(call));
-  return [app = std::move(app), what, token, shared_call](absl::Time deadline,
-                                                          FetchCallback done) {
+                             cache::TokenCache::Entry* token, Client* client,
+                             TicketEndpoint<Client> fetch) {
+  return [app = std::move(app), what, token, client, fetch](absl::Time deadline,
+                                                            FetchCallback done) {
     cache::CallWithToken<IssuedCredential>(
         *token, deadline,
-        [shared_call, deadline](const std::string& value,
-                                absl::AnyInvocable<void(absl::StatusOr<IssuedCredential>) &&>
-                                    attempt_done) {
-          (*shared_call)(value, deadline, std::move(attempt_done));
+        [client, fetch, deadline](const std::string& value,
+                                  wechat::Callback<IssuedCredential> attempt_done) {
+          (client->*fetch)(value, deadline, std::move(attempt_done));
         },
         [](const absl::StatusOr<IssuedCredential>& outcome) {
           return wechat::IsTokenRejected(outcome.status());
@@ -85,49 +98,29 @@ void AppCredentials::Add(const config::App& app) {
   const std::string& secret = app.secret;
   switch (app.kind) {
     case config::AppKind::kMiniProgram:
-    case config::AppKind::kOfficialAccount: {
-      wechat::WeChatClient* client = &wechat_;
-      entries.token = &cache_.Register(
-          cache::WeChatTokenKey(id, secret),
-          [client, name, id, secret](absl::Time deadline, FetchCallback done) {
-            client->FetchToken(id, secret, deadline,
-                               ToFetched(ToFetchResult(name, "access token", std::move(done))));
-          });
+    case config::AppKind::kOfficialAccount:
+      entries.token = &cache_.Register(cache::WeChatTokenKey(id, secret),
+                                       TokenFetcher(&wechat_, name, id, secret));
       if (app.kind == config::AppKind::kOfficialAccount) {
-        entries.jsapi_ticket = &cache_.Register(
-            cache::WeChatJsapiTicketKey(id, secret),
-            TicketFetcher(name, "jsapi ticket", entries.token,
-                          [client](const std::string& token, absl::Time deadline,
-                                   wechat::Callback<IssuedCredential> done) {
-                            client->FetchJsapiTicket(token, deadline, std::move(done));
-                          }));
+        entries.jsapi_ticket =
+            &cache_.Register(cache::WeChatJsapiTicketKey(id, secret),
+                             TicketFetcher(name, "jsapi ticket", entries.token, &wechat_,
+                                           &wechat::WeChatClient::FetchJsapiTicket));
       }
       break;
-    }
     case config::AppKind::kWeComApp: {
-      wecom::WeComClient* client = &wecom_;
       const std::string agent = absl::StrCat(app.agent_id);
-      entries.token = &cache_.Register(
-          cache::WeComTokenKey(id, agent, secret),
-          [client, name, id, secret](absl::Time deadline, FetchCallback done) {
-            client->FetchToken(id, secret, deadline,
-                               ToFetched(ToFetchResult(name, "access token", std::move(done))));
-          });
-      entries.jsapi_ticket = &cache_.Register(
-          cache::WeComCorpTicketKey(id, secret),
-          TicketFetcher(name, "corp jsapi ticket", entries.token,
-                        [client](const std::string& token, absl::Time deadline,
-                                 wechat::Callback<IssuedCredential> done) {
-                          client->FetchCorpTicket(token, deadline, std::move(done));
-                        }));
+      entries.token = &cache_.Register(cache::WeComTokenKey(id, agent, secret),
+                                       TokenFetcher(&wecom_, name, id, secret));
+      entries.jsapi_ticket =
+          &cache_.Register(cache::WeComCorpTicketKey(id, secret),
+                           TicketFetcher(name, "corp jsapi ticket", entries.token, &wecom_,
+                                         &wecom::WeComClient::FetchCorpTicket));
       if (app.agent_id != 0) {
-        entries.agent_ticket = &cache_.Register(
-            cache::WeComAgentTicketKey(id, agent, secret),
-            TicketFetcher(name, "agent ticket", entries.token,
-                          [client](const std::string& token, absl::Time deadline,
-                                   wechat::Callback<IssuedCredential> done) {
-                            client->FetchAgentTicket(token, deadline, std::move(done));
-                          }));
+        entries.agent_ticket =
+            &cache_.Register(cache::WeComAgentTicketKey(id, agent, secret),
+                             TicketFetcher(name, "agent ticket", entries.token, &wecom_,
+                                           &wecom::WeComClient::FetchAgentTicket));
       }
       break;
     }
