@@ -16,9 +16,9 @@ namespace wxgate::load {
 // them at the end.
 class LatencyHistogram {
  public:
-  static constexpr int kLinear = 128;          // exact buckets 0..127
-  static constexpr int kSubBuckets = 64;       // per power of two above
-  static constexpr int kMaxExponent = 40;      // largest power of two kept
+  static constexpr int kLinear = 128;      // exact buckets 0..127
+  static constexpr int kSubBuckets = 64;   // per power of two above
+  static constexpr int kMaxExponent = 40;  // largest power of two kept
   static constexpr int kBuckets = (kMaxExponent - 6 + 1) * kSubBuckets + kSubBuckets;
 
   LatencyHistogram() : counts_(kBuckets, 0) {}

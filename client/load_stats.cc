@@ -11,11 +11,10 @@ namespace wxgate::load {
 namespace {
 
 constexpr const char* kCodeNames[kStatusCodes] = {
-    "OK",                 "CANCELLED",         "UNKNOWN",      "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",  "NOT_FOUND",         "ALREADY_EXISTS", "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",      "INTERNAL",          "UNAVAILABLE",  "DATA_LOSS",
-    "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 constexpr char kNoReason[] = "(none)";
 
@@ -40,11 +39,21 @@ std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           absl::StrAppendFormat(&out, "\\u%04x", c);
@@ -142,8 +151,8 @@ std::string RpcJson(const RpcStats& s, double seconds) {
       "\"latency_ms\": %s, \"latency_ok_ms\": %s}",
       s.sent, s.completed, s.sent - s.completed, s.no_code, s.late, s.bad_answers, bad,
       s.by_code[0], s.completed - s.by_code[0],
-      seconds > 0 ? static_cast<double>(s.completed) / seconds : 0.0, CodesJson(s),
-      ReasonsJson(s), EndpointsJson(s), ExamplesJson(s), LatencyJson(s.latency), LatencyJson(s.latency_ok));
+      seconds > 0 ? static_cast<double>(s.completed) / seconds : 0.0, CodesJson(s), ReasonsJson(s),
+      EndpointsJson(s), ExamplesJson(s), LatencyJson(s.latency), LatencyJson(s.latency_ok));
 }
 
 std::string MsText(uint64_t us) {
@@ -271,11 +280,10 @@ std::string TextReport(const RunInfo& info, const RunStats& stats) {
       }
     }
   }
-  absl::StrAppendFormat(&out, "accounting: sent %d = completed %d = sum over codes %d: %s",
-                        total.sent, total.completed, total.by_code_sum(),
-                        total.sent == total.completed && total.completed == total.by_code_sum()
-                            ? "ok"
-                            : "MISMATCH");
+  absl::StrAppendFormat(
+      &out, "accounting: sent %d = completed %d = sum over codes %d: %s", total.sent,
+      total.completed, total.by_code_sum(),
+      total.sent == total.completed && total.completed == total.by_code_sum() ? "ok" : "MISMATCH");
   absl::StrAppendFormat(&out, "; late (> deadline + 10%%): %d", total.late);
   if (total.late != 0) absl::StrAppendFormat(&out, " (worst %s ms)", MsText(total.latest_us));
   absl::StrAppendFormat(&out, "; no-code: %d\n", total.no_code);
@@ -290,7 +298,8 @@ std::string JsonReport(const RunInfo& info, const RunStats& stats) {
   for (int i = 0; i < kRpcCount; ++i) {
     const RpcStats& s = stats.rpcs[i];
     if (s.sent == 0 && s.no_code == 0) continue;
-    absl::StrAppend(&rpcs, sep, JsonString(RpcName(static_cast<Rpc>(i))), ": ", RpcJson(s, seconds));
+    absl::StrAppend(&rpcs, sep, JsonString(RpcName(static_cast<Rpc>(i))), ": ",
+                    RpcJson(s, seconds));
     sep = ", ";
   }
   rpcs += "}";

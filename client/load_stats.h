@@ -40,9 +40,9 @@ struct RpcStats {
   // (status code, ErrorInfo reason or "(none)") -> count: every non-OK status.
   std::map<std::pair<int, std::string>, Reason> by_reason;
   std::map<std::string, uint64_t> bad_answer_kinds;  // what CheckAnswer said
-  LatencyHistogram latency;     // every completed call
-  LatencyHistogram latency_ok;  // OK calls only
-  uint64_t latest_us = 0;       // the longest completion time of a late call
+  LatencyHistogram latency;                          // every completed call
+  LatencyHistogram latency_ok;                       // OK calls only
+  uint64_t latest_us = 0;                            // the longest completion time of a late call
 
   // Records one completion.
   void Complete(const grpc::Status& status, uint64_t elapsed_us, bool late_call,

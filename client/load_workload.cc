@@ -29,8 +29,7 @@ constexpr RpcInfo kRpcs[kRpcCount] = {
     {Rpc::kSignAgent, "sign-agent", "/wxgate.v1.SignatureService/SignAgentConfig"},
     {Rpc::kToken, "token", "/wxgate.v1.TokenService/GetAccessToken"},
     {Rpc::kCode2Session, "code2session", "/wxgate.v1.IdentityService/Code2Session"},
-    {Rpc::kWeComCode2Session, "wecom-code2session",
-     "/wxgate.v1.IdentityService/WeComCode2Session"},
+    {Rpc::kWeComCode2Session, "wecom-code2session", "/wxgate.v1.IdentityService/WeComCode2Session"},
     {Rpc::kDecrypt, "decrypt", "/wxgate.v1.IdentityService/DecryptUserData"},
     {Rpc::kPhone, "phone", "/wxgate.v1.IdentityService/GetPhoneNumber"},
     {Rpc::kExternalContact, "external-contact", "/wxgate.v1.IdentityService/GetExternalContact"},
@@ -40,16 +39,26 @@ constexpr RpcInfo kRpcs[kRpcCount] = {
 // The request message of an RPC, empty, for parsing fixture entries.
 std::unique_ptr<google::protobuf::Message> NewRequest(Rpc rpc) {
   switch (rpc) {
-    case Rpc::kHealth: return std::make_unique<grpc::health::v1::HealthCheckRequest>();
-    case Rpc::kSignJsapi: return std::make_unique<v1::SignJsapiConfigRequest>();
-    case Rpc::kSignAgent: return std::make_unique<v1::SignAgentConfigRequest>();
-    case Rpc::kToken: return std::make_unique<v1::GetAccessTokenRequest>();
-    case Rpc::kCode2Session: return std::make_unique<v1::Code2SessionRequest>();
-    case Rpc::kWeComCode2Session: return std::make_unique<v1::WeComCode2SessionRequest>();
-    case Rpc::kDecrypt: return std::make_unique<v1::DecryptUserDataRequest>();
-    case Rpc::kPhone: return std::make_unique<v1::GetPhoneNumberRequest>();
-    case Rpc::kExternalContact: return std::make_unique<v1::GetExternalContactRequest>();
-    case Rpc::kKfCustomers: return std::make_unique<v1::BatchGetKfCustomersRequest>();
+    case Rpc::kHealth:
+      return std::make_unique<grpc::health::v1::HealthCheckRequest>();
+    case Rpc::kSignJsapi:
+      return std::make_unique<v1::SignJsapiConfigRequest>();
+    case Rpc::kSignAgent:
+      return std::make_unique<v1::SignAgentConfigRequest>();
+    case Rpc::kToken:
+      return std::make_unique<v1::GetAccessTokenRequest>();
+    case Rpc::kCode2Session:
+      return std::make_unique<v1::Code2SessionRequest>();
+    case Rpc::kWeComCode2Session:
+      return std::make_unique<v1::WeComCode2SessionRequest>();
+    case Rpc::kDecrypt:
+      return std::make_unique<v1::DecryptUserDataRequest>();
+    case Rpc::kPhone:
+      return std::make_unique<v1::GetPhoneNumberRequest>();
+    case Rpc::kExternalContact:
+      return std::make_unique<v1::GetExternalContactRequest>();
+    case Rpc::kKfCustomers:
+      return std::make_unique<v1::BatchGetKfCustomersRequest>();
   }
   return nullptr;
 }
@@ -111,7 +120,8 @@ absl::Status Workload::LoadFixture(absl::string_view json, absl::string_view ori
   }
   for (const auto& [name, value] : root.fields()) {
     std::optional<Rpc> rpc = ParseRpc(name);
-    if (!rpc) return absl::InvalidArgumentError(absl::StrCat(origin, ": unknown RPC \"", name, "\""));
+    if (!rpc)
+      return absl::InvalidArgumentError(absl::StrCat(origin, ": unknown RPC \"", name, "\""));
     if (TakesCode(*rpc)) continue;
     if (!value.has_list_value() || value.list_value().values_size() == 0) {
       return absl::InvalidArgumentError(
@@ -122,10 +132,11 @@ absl::Status Workload::LoadFixture(absl::string_view json, absl::string_view ori
       std::string entry_json;
       (void)google::protobuf::util::MessageToJsonString(value.list_value().values(i), &entry_json);
       std::unique_ptr<google::protobuf::Message> request = NewRequest(*rpc);
-      if (auto status = google::protobuf::util::JsonStringToMessage(entry_json, request.get(), strict);
+      if (auto status =
+              google::protobuf::util::JsonStringToMessage(entry_json, request.get(), strict);
           !status.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(origin, ": \"", name, "\"[", i,
-                                                       "]: ", status.message().as_string()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(origin, ": \"", name, "\"[", i, "]: ", status.message().as_string()));
       }
       Prepared p;
       p.bytes = grpc::Slice(request->SerializeAsString());
@@ -153,13 +164,12 @@ absl::Status Workload::LoadCodes(absl::string_view text, absl::string_view origi
     std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
     std::optional<Rpc> rpc = words.empty() ? std::nullopt : ParseRpc(words[0]);
     if (words.size() < 3 || words.size() > 4 || !rpc || !TakesCode(*rpc)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          origin, ":", line_number,
-          ": want \"code2session|wecom-code2session|phone APP CODE [USER]\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ":", line_number,
+                       ": want \"code2session|wecom-code2session|phone APP CODE [USER]\""));
     }
-    pools_[Index(*rpc)].Add(
-        Code{std::string(words[1]), std::string(words[2]),
-             words.size() == 4 ? std::string(words[3]) : std::string()});
+    pools_[Index(*rpc)].Add(Code{std::string(words[1]), std::string(words[2]),
+                                 words.size() == 4 ? std::string(words[3]) : std::string()});
   }
   return absl::OkStatus();
 }

@@ -34,7 +34,7 @@ enum class Rpc : int {
 };
 inline constexpr int kRpcCount = 10;
 
-absl::string_view RpcName(Rpc rpc);  // "sign-jsapi", as in --mix
+absl::string_view RpcName(Rpc rpc);     // "sign-jsapi", as in --mix
 const std::string& RpcMethod(Rpc rpc);  // "/wxgate.v1.SignatureService/SignJsapiConfig"
 std::optional<Rpc> ParseRpc(absl::string_view name);
 // The code-exchange RPCs take a fresh single-use code from the pool per call.
@@ -74,7 +74,7 @@ class CodePool {
 // One prepared request: its serialized bytes (sent as they are by every
 // call) and what an OK answer must show.
 struct Prepared {
-  grpc::Slice bytes;  // reference-counted: a call's ByteBuffer shares it
+  grpc::Slice bytes;   // reference-counted: a call's ByteBuffer shares it
   std::string expect;  // external-contact: the external_userid; decrypt: the openid
   int kf_ids = 0;      // kf-customers: how many ids were asked for
 };

@@ -26,7 +26,8 @@
 namespace wxgate::cli {
 namespace {
 
-constexpr char kUsage[] = R"(usage: wxgate-cli [--target=HOST:PORT] [--timeout=DURATION] [--json] COMMAND ARGS...
+constexpr char kUsage[] =
+    R"(usage: wxgate-cli [--target=HOST:PORT] [--timeout=DURATION] [--json] COMMAND ARGS...
 
   health                                  grpc.health.v1 Check of the whole server
   list                                    services, via server reflection
@@ -99,7 +100,8 @@ class Cli {
     return {
         {"health", [this] { return Health(); }},
         {"list", [this] { return List(); }},
-        {"code2session", [this] {
+        {"code2session",
+         [this] {
            Code2SessionRequest r;
            r.set_app(Word(1, "APP"));
            r.set_js_code(Word(2, "JS_CODE"));
@@ -107,7 +109,8 @@ class Cli {
              return IdentityService::NewStub(channel_)->Code2Session(ctx, r, out);
            });
          }},
-        {"wecom-code2session", [this] {
+        {"wecom-code2session",
+         [this] {
            WeComCode2SessionRequest r;
            r.set_app(Word(1, "APP"));
            r.set_js_code(Word(2, "JS_CODE"));
@@ -115,7 +118,8 @@ class Cli {
              return IdentityService::NewStub(channel_)->WeComCode2Session(ctx, r, out);
            });
          }},
-        {"decrypt", [this] {
+        {"decrypt",
+         [this] {
            DecryptUserDataRequest r;
            r.set_app(Word(1, "APP"));
            if (auto openid = args_.Flag("openid")) r.set_openid(*openid);
@@ -128,7 +132,8 @@ class Cli {
              return IdentityService::NewStub(channel_)->DecryptUserData(ctx, r, out);
            });
          }},
-        {"phone", [this] {
+        {"phone",
+         [this] {
            GetPhoneNumberRequest r;
            r.set_app(Word(1, "APP"));
            r.set_code(Word(2, "CODE"));
@@ -137,7 +142,8 @@ class Cli {
              return IdentityService::NewStub(channel_)->GetPhoneNumber(ctx, r, out);
            });
          }},
-        {"external-contact", [this] {
+        {"external-contact",
+         [this] {
            GetExternalContactRequest r;
            r.set_app(Word(1, "APP"));
            r.set_external_userid(Word(2, "EXTERNAL_USERID"));
@@ -145,7 +151,8 @@ class Cli {
              return IdentityService::NewStub(channel_)->GetExternalContact(ctx, r, out);
            });
          }},
-        {"kf-customers", [this] {
+        {"kf-customers",
+         [this] {
            BatchGetKfCustomersRequest r;
            r.set_app(Word(1, "APP"));
            for (size_t i = 2; i < args_.positional().size(); ++i) {
@@ -156,7 +163,8 @@ class Cli {
              return IdentityService::NewStub(channel_)->BatchGetKfCustomers(ctx, r, out);
            });
          }},
-        {"sign-jsapi", [this] {
+        {"sign-jsapi",
+         [this] {
            SignJsapiConfigRequest r;
            r.set_app(Word(1, "APP"));
            r.set_url(Word(2, "URL"));
@@ -164,7 +172,8 @@ class Cli {
              return SignatureService::NewStub(channel_)->SignJsapiConfig(ctx, r, out);
            });
          }},
-        {"sign-agent", [this] {
+        {"sign-agent",
+         [this] {
            SignAgentConfigRequest r;
            r.set_app(Word(1, "APP"));
            r.set_url(Word(2, "URL"));
@@ -172,7 +181,8 @@ class Cli {
              return SignatureService::NewStub(channel_)->SignAgentConfig(ctx, r, out);
            });
          }},
-        {"token", [this] {
+        {"token",
+         [this] {
            GetAccessTokenRequest r;
            r.set_app(Word(1, "APP"));
            r.set_failed_token(args_.FlagOr("failed_token", ""));
@@ -268,15 +278,16 @@ class Cli {
   int PrintError(const grpc::Status& status) {
     google::rpc::Status details;
     google::rpc::ErrorInfo info;
-    bool has_info = details.ParseFromString(status.error_details()) &&
-                    details.details_size() > 0 && details.details(0).UnpackTo(&info);
+    bool has_info = details.ParseFromString(status.error_details()) && details.details_size() > 0 &&
+                    details.details(0).UnpackTo(&info);
     std::string code = CodeName(status.error_code());
     if (json_) {
       google::protobuf::util::JsonPrintOptions options;
       options.preserve_proto_field_names = true;
       // MessageToJsonString appends, so the fallback is set only without info.
       std::string info_json;
-      if (!has_info || !google::protobuf::util::MessageToJsonString(info, &info_json, options).ok()) {
+      if (!has_info ||
+          !google::protobuf::util::MessageToJsonString(info, &info_json, options).ok()) {
         info_json = "null";
       }
       google::protobuf::Value message;
@@ -299,12 +310,23 @@ class Cli {
   }
 
   static std::string CodeName(grpc::StatusCode code) {
-    static const char* const kNames[] = {
-        "OK",           "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT",
-        "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS",   "PERMISSION_DENIED",
-        "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",  "OUT_OF_RANGE",
-        "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",      "DATA_LOSS",
-        "UNAUTHENTICATED"};
+    static const char* const kNames[] = {"OK",
+                                         "CANCELLED",
+                                         "UNKNOWN",
+                                         "INVALID_ARGUMENT",
+                                         "DEADLINE_EXCEEDED",
+                                         "NOT_FOUND",
+                                         "ALREADY_EXISTS",
+                                         "PERMISSION_DENIED",
+                                         "RESOURCE_EXHAUSTED",
+                                         "FAILED_PRECONDITION",
+                                         "ABORTED",
+                                         "OUT_OF_RANGE",
+                                         "UNIMPLEMENTED",
+                                         "INTERNAL",
+                                         "UNAVAILABLE",
+                                         "DATA_LOSS",
+                                         "UNAUTHENTICATED"};
     int index = static_cast<int>(code);
     return index >= 0 && index <= 16 ? kNames[index] : absl::StrCat("CODE_", index);
   }

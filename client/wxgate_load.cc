@@ -109,7 +109,10 @@ std::atomic<bool> g_stop{false};
 class Worker {
  public:
   Worker(int index, int cap, Shared& shared)
-      : index_(index), cap_(cap), shared_(shared), options_(shared.options),
+      : index_(index),
+        cap_(cap),
+        shared_(shared),
+        options_(shared.options),
         rng_(shared.options.seed + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(index + 1)) {
     for (const auto& channel : shared.channels) {
       stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
@@ -126,8 +129,8 @@ class Worker {
     deadline_ = absl::ToChronoNanoseconds(options_.deadline);
     late_after_ = deadline_ + deadline_ / 10;
     if (options_.rate > 0) {
-      interval_ = std::chrono::nanoseconds(static_cast<int64_t>(
-          1e9 * static_cast<double>(shared.options.threads) / options_.rate));
+      interval_ = std::chrono::nanoseconds(
+          static_cast<int64_t>(1e9 * static_cast<double>(shared.options.threads) / options_.rate));
     }
   }
 
@@ -174,8 +177,7 @@ class Worker {
   void Fill() {
     if (done_sending_) return;
     Clock::time_point now = Clock::now();
-    if (g_stop.load(std::memory_order_relaxed) ||
-        (options_.calls == 0 && now >= end_)) {
+    if (g_stop.load(std::memory_order_relaxed) || (options_.calls == 0 && now >= end_)) {
       done_sending_ = true;
       return;
     }
@@ -263,8 +265,8 @@ class Worker {
   Rpc Draw() {
     if (mix_.size() == 1) return mix_[0];
     double x = std::uniform_real_distribution<double>(0, cumulative_.back())(rng_);
-    size_t i = static_cast<size_t>(
-        std::upper_bound(cumulative_.begin(), cumulative_.end(), x) - cumulative_.begin());
+    size_t i = static_cast<size_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), x) -
+                                   cumulative_.begin());
     return mix_[std::min(i, mix_.size() - 1)];
   }
 
@@ -386,8 +388,8 @@ bool ParseDurationFlag(const wxgate::cli::Args& args, const char* name, absl::Du
   absl::Duration parsed;
   if (!absl::ParseDuration(*text, &parsed) || parsed < absl::ZeroDuration() ||
       (!allow_zero && parsed == absl::ZeroDuration())) {
-    error = absl::StrCat("--", Shown(name), "=", *text,
-                         " is not a duration such as 500ms, 30s or 3m");
+    error =
+        absl::StrCat("--", Shown(name), "=", *text, " is not a duration such as 500ms, 30s or 3m");
     return false;
   }
   value = parsed;
@@ -486,7 +488,8 @@ int Main(int argc, char** argv) {
   }
   std::vector<std::string> unused = args.Unused();
   for (std::string& name : unused) name = Shown(name);
-  if (!unused.empty()) return Usage(absl::StrCat("unknown option --", absl::StrJoin(unused, ", --")));
+  if (!unused.empty())
+    return Usage(absl::StrCat("unknown option --", absl::StrJoin(unused, ", --")));
 
   Shared shared{options, workload, {}, {}};
   shared.budget.store(options.calls);
@@ -506,8 +509,8 @@ int Main(int argc, char** argv) {
     shared.channels.push_back(grpc::CreateCustomChannel(
         options.target, grpc::InsecureChannelCredentials(), channel_args));
   }
-  auto connect_by = std::chrono::system_clock::now() +
-                    absl::ToChronoNanoseconds(options.connect_timeout);
+  auto connect_by =
+      std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options.connect_timeout);
   for (auto& channel : shared.channels) {
     if (!channel->WaitForConnected(connect_by)) {
       std::fprintf(stderr, "wxgate-load: could not connect to %s within %s\n",
@@ -553,15 +556,14 @@ int Main(int argc, char** argv) {
       }
       Clock::time_point now = Clock::now();
       double dt = std::chrono::duration<double>(now - last).count();
-      std::fprintf(stderr,
-                   "wxgate-load: %6.1fs sent %llu completed %llu errors %llu in flight %llu, "
-                   "%.0f/s\n",
-                   std::chrono::duration<double>(now - start).count(),
-                   static_cast<unsigned long long>(sent),
-                   static_cast<unsigned long long>(completed),
-                   static_cast<unsigned long long>(failed),
-                   static_cast<unsigned long long>(sent - completed),
-                   dt > 0 ? static_cast<double>(completed - last_completed) / dt : 0.0);
+      std::fprintf(
+          stderr,
+          "wxgate-load: %6.1fs sent %llu completed %llu errors %llu in flight %llu, "
+          "%.0f/s\n",
+          std::chrono::duration<double>(now - start).count(), static_cast<unsigned long long>(sent),
+          static_cast<unsigned long long>(completed), static_cast<unsigned long long>(failed),
+          static_cast<unsigned long long>(sent - completed),
+          dt > 0 ? static_cast<double>(completed - last_completed) / dt : 0.0);
       last_completed = completed;
       last = now;
     }

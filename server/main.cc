@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "server/cache/in_memory_session_store.h"
 #include "server/cache/in_memory_value_store.h"
 #include "server/cache/scheduler.h"
@@ -138,7 +138,8 @@ int Run(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  absl::StatusOr<config::Settings> settings = config::LoadConfigFile(flags.config, config::ProcessEnv());
+  absl::StatusOr<config::Settings> settings =
+      config::LoadConfigFile(flags.config, config::ProcessEnv());
   if (!settings.ok()) {
     std::fprintf(stderr, "wxgate: invalid config: %s\n",
                  std::string(settings.status().message()).c_str());

@@ -80,12 +80,12 @@ void AttemptTokenCall(std::unique_ptr<TokenCallState<T>> state, TokenCache::Valu
     std::shared_ptr<CancelList> cancel = state->cancel;
     const TokenCache::WaitId id = entry.Refresh(
         token->value, deadline,
-        [state = std::move(state), outcome = std::move(outcome)](
-            absl::StatusOr<TokenCache::ValueRef> fresh) mutable {
+        [state = std::move(state),
+         outcome = std::move(outcome)](absl::StatusOr<TokenCache::ValueRef> fresh) mutable {
           if (!fresh.ok()) {
             // A refused refresh: the caller hears upstream's own rejection.
             std::move(state->done)(IsRefreshRefused(fresh.status()) ? std::move(outcome)
-                                                                     : fresh.status());
+                                                                    : fresh.status());
             return;
           }
           AttemptTokenCall(std::move(state), *std::move(fresh), /*is_retry=*/true);
@@ -110,8 +110,8 @@ void CallWithToken(TokenCache::Entry& entry, absl::Time deadline, TokenCall<T> c
           .done = std::move(done),
           .cancel = cancel,
       });
-  const TokenCache::WaitId id =
-      entry.Get(deadline, [state = std::move(state)](absl::StatusOr<TokenCache::ValueRef> token) mutable {
+  const TokenCache::WaitId id = entry.Get(
+      deadline, [state = std::move(state)](absl::StatusOr<TokenCache::ValueRef> token) mutable {
         if (!token.ok()) {
           std::move(state->done)(token.status());
           return;

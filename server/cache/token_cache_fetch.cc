@@ -94,8 +94,9 @@ void FetchFlow::OnFetched(std::unique_ptr<FetchFlow> self, absl::StatusOr<Fetche
     return;
   }
   if (fetched->expires_in < absl::ZeroDuration() || fetched->value.empty()) {
-    Done(std::move(self), MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_UNAVAILABLE",
-                                    "upstream returned an empty credential or a negative lifetime"));
+    Done(std::move(self),
+         MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_UNAVAILABLE",
+                   "upstream returned an empty credential or a negative lifetime"));
     return;
   }
   flow.fetched_ = StoredValue{.value = std::move(fetched->value),

@@ -29,8 +29,7 @@ class RealClock final : public Clock {
 // A clock that only moves when told to. For tests.
 class SimulatedClock final : public Clock {
  public:
-  explicit SimulatedClock(absl::Time start = absl::FromUnixSeconds(1700000000))
-      : now_(start) {}
+  explicit SimulatedClock(absl::Time start = absl::FromUnixSeconds(1700000000)) : now_(start) {}
   absl::Time Now() const override {
     absl::MutexLock lock(&mu_);
     return now_;

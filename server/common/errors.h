@@ -3,11 +3,11 @@
 
 #include <initializer_list>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace wxgate {
 
@@ -20,10 +20,9 @@ namespace wxgate {
 using ErrorMetadata = std::vector<std::pair<std::string, std::string>>;
 
 // A status with code, message, ErrorInfo reason (UPPER_SNAKE_CASE) and metadata.
-absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
-                       absl::string_view message,
-                       std::initializer_list<std::pair<absl::string_view, absl::string_view>>
-                           metadata = {});
+absl::Status MakeError(
+    absl::StatusCode code, absl::string_view reason, absl::string_view message,
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> metadata = {});
 
 // INVALID_ARGUMENT for a bad request field: reason INVALID_ARGUMENT, metadata field.
 absl::Status InvalidField(absl::string_view field, absl::string_view message);

@@ -17,9 +17,8 @@ absl::StatusOr<const App*> AppDirectory::Require(absl::string_view name,
   auto it = by_name_.find(name);
   if (it == by_name_.end()) {
     // The name is echoed only when it is short and printable: it came from the caller.
-    bool printable = name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-                       return c > 0x20 && c < 0x7f;
-                     });
+    bool printable = name.size() <= 64 && std::all_of(name.begin(), name.end(),
+                                                      [](char c) { return c > 0x20 && c < 0x7f; });
     return MakeError(absl::StatusCode::kNotFound, "APP_NOT_FOUND",
                      printable ? absl::StrCat("no app named \"", name, "\" is configured")
                                : std::string("no app with that name is configured"),

@@ -60,9 +60,9 @@ bool AllOf(absl::string_view s, Pred pred) {
   return true;
 }
 
-absl::StatusOr<absl::Duration> PositiveDuration(const google::protobuf::Duration& d,
-                                                bool has, absl::Duration fallback,
-                                                absl::string_view field, bool allow_zero = false) {
+absl::StatusOr<absl::Duration> PositiveDuration(const google::protobuf::Duration& d, bool has,
+                                                absl::Duration fallback, absl::string_view field,
+                                                bool allow_zero = false) {
   if (!has) return fallback;
   absl::Duration value = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
   if (value < absl::ZeroDuration() || (!allow_zero && value == absl::ZeroDuration())) {
@@ -90,9 +90,8 @@ absl::StatusOr<std::string> BaseUrl(const std::string& url, absl::string_view fa
   if (!absl::ConsumePrefix(&rest, "https://")) {
     return FieldError(field, "must start with https:// (TLS to WeChat is always on)");
   }
-  if (rest.empty() || rest.front() == '/' || !AllOf(rest, [](char c) {
-        return absl::ascii_isgraph(c) && c != '?' && c != '#';
-      })) {
+  if (rest.empty() || rest.front() == '/' ||
+      !AllOf(rest, [](char c) { return absl::ascii_isgraph(c) && c != '?' && c != '#'; })) {
     return FieldError(field, absl::StrCat("\"", url, "\" is not a base URL"));
   }
   return std::string(absl::StripSuffix(url, "/"));
@@ -124,11 +123,13 @@ absl::StatusOr<std::string> ResolveSecret(const pb::Secret& secret, absl::string
       value = secret.value();
       break;
     case pb::Secret::SOURCE_NOT_SET:
-      return FieldError(field, "required: { env: \"NAME\" }, { file: \"/path\" } or { value: \"...\" }");
+      return FieldError(field,
+                        "required: { env: \"NAME\" }, { file: \"/path\" } or { value: \"...\" }");
   }
   if (value.empty()) return FieldError(field, "is empty");
   if (value.size() > kMaxSecretLength || !AllOf(value, absl::ascii_isgraph)) {
-    return FieldError(field, "is not a plausible secret (printable ASCII, no spaces, <= 512 bytes)");
+    return FieldError(field,
+                      "is not a plausible secret (printable ASCII, no spaces, <= 512 bytes)");
   }
   return value;
 }
@@ -136,12 +137,11 @@ absl::StatusOr<std::string> ResolveSecret(const pb::Secret& secret, absl::string
 absl::Status CheckHostPattern(const std::string& pattern, absl::string_view field) {
   absl::string_view host = pattern;
   absl::ConsumePrefix(&host, "*.");
-  bool valid = !host.empty() && host.size() <= 253 && host.front() != '.' &&
-               host.back() != '.' && !absl::StrContains(host, "..") &&
+  bool valid = !host.empty() && host.size() <= 253 && host.front() != '.' && host.back() != '.' &&
+               !absl::StrContains(host, "..") &&
                AllOf(host, [](char c) { return absl::ascii_isalnum(c) || c == '-' || c == '.'; });
   if (!valid) {
-    return FieldError(field, absl::StrCat("\"", pattern,
-                                          "\" is not a host or *.domain pattern"));
+    return FieldError(field, absl::StrCat("\"", pattern, "\" is not a host or *.domain pattern"));
   }
   return absl::OkStatus();
 }
@@ -175,7 +175,8 @@ absl::StatusOr<App> ConvertApp(const pb::App& in, const EnvLookup& env) {
       app.agent_id = in.wecom_app().agent_id();
       id_field = absl::StrCat(prefix, ".wecom_app.corp_id");
       secret = &in.wecom_app().secret();
-      if (app.agent_id < 0) return FieldError(absl::StrCat(prefix, ".wecom_app.agent_id"), "must not be negative");
+      if (app.agent_id < 0)
+        return FieldError(absl::StrCat(prefix, ".wecom_app.agent_id"), "must not be negative");
       break;
     case pb::App::KIND_NOT_SET:
       return FieldError(prefix, "needs one of mini_program, official_account, wecom_app");
@@ -244,8 +245,8 @@ absl::StatusOr<Settings> Convert(const pb::Config& in, const EnvLookup& env) {
   auto timeout = PositiveDuration(up.timeout(), up.has_timeout(), u.timeout, "upstream.timeout");
   if (!timeout.ok()) return timeout.status();
   u.timeout = *timeout;
-  auto connect = PositiveDuration(up.connect_timeout(), up.has_connect_timeout(),
-                                  u.connect_timeout, "upstream.connect_timeout");
+  auto connect = PositiveDuration(up.connect_timeout(), up.has_connect_timeout(), u.connect_timeout,
+                                  "upstream.connect_timeout");
   if (!connect.ok()) return connect.status();
   u.connect_timeout = *connect;
   u.proxy = up.proxy();
@@ -268,9 +269,9 @@ absl::StatusOr<Settings> Convert(const pb::Config& in, const EnvLookup& env) {
                                c.config_error_hold, "cache.config_error_hold", true);
   auto backoff = PositiveDuration(cache.max_backoff(), cache.has_max_backoff(), c.max_backoff,
                                   "cache.max_backoff");
-  auto contact_ttl = PositiveDuration(cache.external_contact_ttl(),
-                                      cache.has_external_contact_ttl(), c.external_contact_ttl,
-                                      "cache.external_contact_ttl", true);
+  auto contact_ttl =
+      PositiveDuration(cache.external_contact_ttl(), cache.has_external_contact_ttl(),
+                       c.external_contact_ttl, "cache.external_contact_ttl", true);
   for (const auto* d : {&margin, &hold, &backoff, &contact_ttl}) {
     if (!d->ok()) return d->status();
   }

@@ -23,8 +23,8 @@ using wechat::IssuedCredential;
 // fetch is logged: they are rare (bounded by the cache) and an operator wants
 // to see refreshes and why one failed.
 FetchCallback ToFetchResult(std::string app, absl::string_view what, FetchCallback done) {
-  return [app = std::move(app), what, done = std::move(done)](
-             absl::StatusOr<FetchedValue> result) mutable {
+  return [app = std::move(app), what,
+          done = std::move(done)](absl::StatusOr<FetchedValue> result) mutable {
     if (result.ok()) {
       Log(LogSeverity::kInfo, "app %s: fetched a new %s (expires in %s)", app, what,
           absl::FormatDuration(result->expires_in));
@@ -74,19 +74,19 @@ template <class Client>
 cache::Fetcher TicketFetcher(std::string app, absl::string_view what,
                              cache::TokenCache::Entry* token, Client* client,
                              TicketEndpoint<Client> fetch) {
-  return [app = std::move(app), what, token, client, fetch](absl::Time deadline,
-                                                            FetchCallback done) {
-    cache::CallWithToken<IssuedCredential>(
-        *token, deadline,
-        [client, fetch, deadline](const std::string& value,
-                                  wechat::Callback<IssuedCredential> attempt_done) {
-          (client->*fetch)(value, deadline, std::move(attempt_done));
-        },
-        [](const absl::StatusOr<IssuedCredential>& outcome) {
-          return wechat::IsTokenRejected(outcome.status());
-        },
-        ToFetched(ToFetchResult(app, what, std::move(done))));
-  };
+  return
+      [app = std::move(app), what, token, client, fetch](absl::Time deadline, FetchCallback done) {
+        cache::CallWithToken<IssuedCredential>(
+            *token, deadline,
+            [client, fetch, deadline](const std::string& value,
+                                      wechat::Callback<IssuedCredential> attempt_done) {
+              (client->*fetch)(value, deadline, std::move(attempt_done));
+            },
+            [](const absl::StatusOr<IssuedCredential>& outcome) {
+              return wechat::IsTokenRejected(outcome.status());
+            },
+            ToFetched(ToFetchResult(app, what, std::move(done))));
+      };
 }
 
 }  // namespace

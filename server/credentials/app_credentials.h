@@ -39,8 +39,7 @@ struct AppEntries {
 // afterwards (the map no longer changes). Everything passed in outlives it.
 class AppCredentials {
  public:
-  AppCredentials(cache::TokenCache& cache, wechat::WeChatClient& wechat,
-                 wecom::WeComClient& wecom)
+  AppCredentials(cache::TokenCache& cache, wechat::WeChatClient& wechat, wecom::WeComClient& wecom)
       : cache_(cache), wechat_(wechat), wecom_(wecom) {}
 
   void Add(const config::App& app);

@@ -10,7 +10,6 @@
 
 #include <cstdlib>
 
-
 namespace wxgate::crypto {
 namespace {
 

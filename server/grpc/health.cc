@@ -99,7 +99,7 @@ void HealthWatch::OnRequest(bool ok) {
   }
   Spawn(health_, cq_, tracker_);
   refs_.fetch_add(1, std::memory_order_relaxed);  // the done tag; the request ref is the call's
-  health_->Register(this);  // posts the first status
+  health_->Register(this);                        // posts the first status
 }
 
 void HealthWatch::Notify(HealthService::Status status, bool end) {

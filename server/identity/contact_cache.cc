@@ -9,8 +9,8 @@ std::string ContactCache::Key(absl::string_view app, absl::string_view id) {
   return absl::StrCat(app, "\n", id);
 }
 
-std::optional<v1::GetExternalContactResponse> ContactCache::Get(
-    absl::string_view app, absl::string_view external_userid) {
+std::optional<v1::GetExternalContactResponse> ContactCache::Get(absl::string_view app,
+                                                                absl::string_view external_userid) {
   const std::string key = Key(app, external_userid);
   absl::MutexLock lock(&mu_);
   auto it = index_.find(key);

@@ -69,8 +69,8 @@ void Identity::Code2Session(RequestScope& scope, const v1::Code2SessionRequest& 
   // No retry, whatever the failure: the code may already be spent.
   const wechat::TransferId id = d_.wechat->Code2Session(
       a.app_id, a.secret, request.js_code(), scope.deadline(),
-      [sessions, name = a.name, reply = std::move(reply)](
-          absl::StatusOr<wechat::WeChatSession> session) mutable {
+      [sessions, name = a.name,
+       reply = std::move(reply)](absl::StatusOr<wechat::WeChatSession> session) mutable {
         if (!session.ok()) return std::move(reply)(session.status());
         v1::Code2SessionResponse response;
         response.set_openid(session->openid);
@@ -105,12 +105,12 @@ void Identity::WeComCode2Session(RequestScope& scope, const v1::WeComCode2Sessio
   // looked at the code, so the code is still unspent.
   WithToken<wecom::WeComSession>(
       **token, deadline, cancel, d_.wecom,
-      [client = d_.wecom, code = request.js_code(), deadline](
-          const std::string& access_token, Callback<wecom::WeComSession> done) {
+      [client = d_.wecom, code = request.js_code(), deadline](const std::string& access_token,
+                                                              Callback<wecom::WeComSession> done) {
         return client->Code2Session(access_token, code, deadline, std::move(done));
       },
-      [sessions, name = a.name, reply = std::move(reply)](
-          absl::StatusOr<wecom::WeComSession> session) mutable {
+      [sessions, name = a.name,
+       reply = std::move(reply)](absl::StatusOr<wecom::WeComSession> session) mutable {
         if (!session.ok()) return std::move(reply)(session.status());
         v1::WeComCode2SessionResponse response;
         response.set_corp_id(session->corp_id);
@@ -137,8 +137,8 @@ void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDat
   if ((wecom && request.user_case() == v1::DecryptUserDataRequest::kOpenid) ||
       (!wecom && request.user_case() == v1::DecryptUserDataRequest::kWecomUserId)) {
     return std::move(reply)(InvalidField(
-        user_field, absl::StrCat("a ", config::AppKindName(a.kind), " app's users are named by ",
-                                 user_field)));
+        user_field,
+        absl::StrCat("a ", config::AppKindName(a.kind), " app's users are named by ", user_field)));
   }
   if (absl::Status bad = CheckToken(user_field, user, kMaxIdBytes); !bad.ok()) {
     return std::move(reply)(bad);
@@ -149,8 +149,8 @@ void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDat
   const Clock* clock = d_.clock;
   d_.sessions->Get(
       a.name, user,
-      [req, &a, wecom, user_field, max_age, clock, reply = std::move(reply)](
-          absl::StatusOr<std::optional<std::string>> session_key) mutable {
+      [req, &a, wecom, user_field, max_age, clock,
+       reply = std::move(reply)](absl::StatusOr<std::optional<std::string>> session_key) mutable {
         if (!session_key.ok()) return std::move(reply)(session_key.status());
         UserDataInput input;
         input.encrypted_data = req->encrypted_data();
@@ -175,9 +175,9 @@ void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDat
         // CBC lets a client rewrite the first block (where openId sits) of
         // its own data: never hand back an openid that is not the session's.
         if (!wecom && !data->openid.empty() && data->openid != req->openid()) {
-          return std::move(reply)(MakeError(
-              absl::StatusCode::kPermissionDenied, kReasonOpenidMismatch,
-              "the decrypted openId is not the openid whose session_key decrypted it"));
+          return std::move(reply)(
+              MakeError(absl::StatusCode::kPermissionDenied, kReasonOpenidMismatch,
+                        "the decrypted openId is not the openid whose session_key decrypted it"));
         }
         v1::DecryptUserDataResponse response;
         response.set_json(std::move(data->json));
@@ -214,8 +214,7 @@ void Identity::GetPhoneNumber(RequestScope& scope, const v1::GetPhoneNumberReque
           const std::string& access_token, Callback<wechat::PhoneInfo> done) {
         return client->GetPhoneNumber(access_token, code, openid, deadline, std::move(done));
       },
-      [reply = std::move(reply)](
-          absl::StatusOr<wechat::PhoneInfo> phone) mutable {
+      [reply = std::move(reply)](absl::StatusOr<wechat::PhoneInfo> phone) mutable {
         if (!phone.ok()) return std::move(reply)(phone.status());
         v1::GetPhoneNumberResponse response;
         response.set_phone_number(std::move(phone->phone_number));
@@ -286,11 +285,11 @@ void FetchContactPage(std::unique_ptr<ContactFlow> flow, std::string cursor) {
           return std::move(flow->reply)(std::move(flow->result));
         }
         if (flow->pages >= flow->max_pages) {
-          return std::move(flow->reply)(WithApp(
-              wechat::BadResponse("cgi-bin/externalcontact/get",
-                                  absl::StrCat("more than ", flow->max_pages,
-                                               " pages of follow users")),
-              flow->app));
+          return std::move(flow->reply)(
+              WithApp(wechat::BadResponse(
+                          "cgi-bin/externalcontact/get",
+                          absl::StrCat("more than ", flow->max_pages, " pages of follow users")),
+                      flow->app));
         }
         FetchContactPage(std::move(flow), std::move(page->next_cursor));
       },
@@ -343,7 +342,8 @@ void Identity::BatchGetKfCustomers(RequestScope& scope,
   if (!app.ok()) return std::move(reply)(app.status());
   reply = NamingApp((*app)->name, std::move(reply));
   const auto& ids = request.external_userids();
-  if (ids.empty()) return std::move(reply)(InvalidField("external_userids", "required: 1 to 100 ids"));
+  if (ids.empty())
+    return std::move(reply)(InvalidField("external_userids", "required: 1 to 100 ids"));
   if (static_cast<size_t>(ids.size()) > kMaxBatchIds) {
     return std::move(reply)(InvalidField(
         "external_userids", absl::StrCat(ids.size(), " ids; at most ", kMaxBatchIds, " per call")));
@@ -353,8 +353,8 @@ void Identity::BatchGetKfCustomers(RequestScope& scope,
   list.reserve(ids.size());
   absl::flat_hash_set<absl::string_view> seen;
   for (int i = 0; i < ids.size(); ++i) {
-    if (absl::Status bad = CheckToken(absl::StrCat("external_userids[", i, "]"), ids[i],
-                                      kMaxIdBytes);
+    if (absl::Status bad =
+            CheckToken(absl::StrCat("external_userids[", i, "]"), ids[i], kMaxIdBytes);
         !bad.ok()) {
       return std::move(reply)(bad);
     }
@@ -367,8 +367,8 @@ void Identity::BatchGetKfCustomers(RequestScope& scope,
   auto shared_list = std::make_shared<const std::vector<std::string>>(std::move(list));
   Attempt<v1::BatchGetKfCustomersResponse> attempt =
       [client = d_.wecom, token = *token, deadline, cancel, shared_list,
-       context = request.need_enter_session_context()](
-          Callback<v1::BatchGetKfCustomersResponse> done) {
+       context =
+           request.need_enter_session_context()](Callback<v1::BatchGetKfCustomersResponse> done) {
         WithToken<v1::BatchGetKfCustomersResponse>(
             *token, deadline, cancel, client,
             [client, shared_list, context, deadline](
@@ -381,8 +381,7 @@ void Identity::BatchGetKfCustomers(RequestScope& scope,
       };
   RetryIdempotent<v1::BatchGetKfCustomersResponse>(*d_.scheduler, *d_.clock, deadline,
                                                    options_.retry, std::move(attempt),
-                                                   std::move(reply),
-                                                   cancel);
+                                                   std::move(reply), cancel);
 }
 
 }  // namespace wxgate::identity

@@ -30,8 +30,7 @@ absl::StatusOr<const credentials::AppEntries*> EntriesOf(
 void Signer::SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigRequest& request,
                              Reply<v1::JsapiSignature> reply) const {
   absl::StatusOr<const config::App*> app =
-      apps_.Require(request.app(),
-                    {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
+      apps_.Require(request.app(), {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
                     "SignJsapiConfig");
   if (!app.ok()) return std::move(reply)(app.status());
   absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
@@ -53,8 +52,7 @@ void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigReque
                      "\" has no agent_id: wx.agentConfig needs a WeCom app with an agent"),
         {{"app", (*app)->name}}));
   }
-  Sign(scope, **app, *(*entries)->agent_ticket, request.url(), (*app)->agent_id,
-       std::move(reply));
+  Sign(scope, **app, *(*entries)->agent_ticket, request.url(), (*app)->agent_id, std::move(reply));
 }
 
 namespace {
@@ -87,15 +85,14 @@ void Signer::Sign(RequestScope& scope, const config::App& app, cache::TokenCache
 
   // A hit signs at once, without a closure.
   if (cache::TokenCache::ValueRef value = ticket.TryGet()) {
-    return std::move(reply)(SignWith(value->value, clock_, app.app_id, agent_id,
-                                     *std::move(nonce), std::move(page->url_to_sign)));
+    return std::move(reply)(SignWith(value->value, clock_, app.app_id, agent_id, *std::move(nonce),
+                                     std::move(page->url_to_sign)));
   }
   const Clock& clock = clock_;
   const cache::TokenCache::WaitId wait = ticket.Get(
-      scope.deadline(),
-      [&clock, &app, agent_id, nonce = *std::move(nonce),
-       url_to_sign = std::move(page->url_to_sign),
-       reply = std::move(reply)](absl::StatusOr<cache::TokenCache::ValueRef> value) mutable {
+      scope.deadline(), [&clock, &app, agent_id, nonce = *std::move(nonce),
+                         url_to_sign = std::move(page->url_to_sign), reply = std::move(reply)](
+                            absl::StatusOr<cache::TokenCache::ValueRef> value) mutable {
         if (!value.ok()) return std::move(reply)(WithApp(value.status(), app.name));
         std::move(reply)(SignWith((*value)->value, clock, app.app_id, agent_id, std::move(nonce),
                                   std::move(url_to_sign)));

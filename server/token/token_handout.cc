@@ -10,11 +10,11 @@ namespace wxgate::token {
 
 void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenRequest& request,
                                   Reply<v1::GetAccessTokenResponse> reply) const {
-  absl::StatusOr<const config::App*> app = apps_.Require(
-      request.app(),
-      {config::AppKind::kMiniProgram, config::AppKind::kOfficialAccount,
-       config::AppKind::kWeComApp},
-      "GetAccessToken");
+  absl::StatusOr<const config::App*> app =
+      apps_.Require(request.app(),
+                    {config::AppKind::kMiniProgram, config::AppKind::kOfficialAccount,
+                     config::AppKind::kWeComApp},
+                    "GetAccessToken");
   if (!app.ok()) return std::move(reply)(app.status());
   reply = NamingApp((*app)->name, std::move(reply));
   if (!(*app)->token_service_enabled) {

@@ -87,8 +87,8 @@ absl::Status CurlHttpClient::Init() {
   // Without a share every easy handle keeps its own TLS session cache, and a
   // new connection made through another handle could not resume.
   ok = ok && curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) == CURLSHE_OK;
-  ok = ok && curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlHttpClient::OnSocket) ==
-                 CURLM_OK &&
+  ok = ok &&
+       curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlHttpClient::OnSocket) == CURLM_OK &&
        curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this) == CURLM_OK &&
        curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlHttpClient::OnTimer) == CURLM_OK &&
        curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this) == CURLM_OK;

@@ -29,8 +29,8 @@ bool IsWellFormedSessionKey(absl::string_view key) {
 absl::StatusOr<IssuedCredential> ParseCredential(const UpstreamJson& json,
                                                  absl::string_view value_field) {
   const JsonObject& root = json.root();
-  absl::StatusOr<std::string> value = root.String(value_field, Need::kRequired,
-                                                  kMaxCredentialBytes);
+  absl::StatusOr<std::string> value =
+      root.String(value_field, Need::kRequired, kMaxCredentialBytes);
   if (!value.ok()) return value.status();
   if (value->empty() || !IsPrintableToken(*value)) {
     return root.BadField(value_field, "is empty or holds whitespace or control characters");
@@ -55,7 +55,8 @@ absl::StatusOr<WeChatSession> ParseWeChatSession(const UpstreamJson& json) {
   if (!unionid.ok()) return unionid.status();
   absl::StatusOr<std::string> key = root.String("session_key", Need::kRequired, 64);
   if (!key.ok()) return key.status();
-  if (!IsWellFormedSessionKey(*key)) return root.BadField("session_key", "is not base64 of 16 bytes");
+  if (!IsWellFormedSessionKey(*key))
+    return root.BadField("session_key", "is not base64 of 16 bytes");
   session.openid = *std::move(openid);
   session.unionid = *std::move(unionid);
   session.session_key = *std::move(key);

@@ -159,7 +159,8 @@ absl::StatusOr<UpstreamJson> UpstreamJson::FromBody(absl::string_view endpoint, 
   simdjson::dom::element root;
   simdjson::dom::object object;
   // An empty view may hold a null pointer, which simdjson would memcpy from.
-  if (body.empty() || json.parser_->parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
+  if (body.empty() ||
+      json.parser_->parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
     return BadResponse(endpoint, "the body is not JSON");
   }
   if (root.get_object().get(object) != simdjson::SUCCESS) {

@@ -27,13 +27,12 @@ TransferId WeChatClient::FetchJsapiTicket(absl::string_view access_token, absl::
 TransferId WeChatClient::Code2Session(absl::string_view app_id, absl::string_view secret,
                                       absl::string_view js_code, absl::Time deadline,
                                       Callback<WeChatSession> done) {
-  upstream::HttpRequest request =
-      GetRequest(base_url_, "sns/jscode2session",
-                 {{"appid", app_id},
-                  {"secret", secret},
-                  {"js_code", js_code},
-                  {"grant_type", "authorization_code"}},
-                 deadline);
+  upstream::HttpRequest request = GetRequest(base_url_, "sns/jscode2session",
+                                             {{"appid", app_id},
+                                              {"secret", secret},
+                                              {"js_code", js_code},
+                                              {"grant_type", "authorization_code"}},
+                                             deadline);
   request.single_use = true;  // the code is spent once WeChat has read it
   return CallJson<WeChatSession>(http_, std::move(request), EndpointKind::kNoToken,
                                  ParseWeChatSession, std::move(done));

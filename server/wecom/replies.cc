@@ -68,21 +68,20 @@ v1::ExternalContactType ToContactType(int64_t value) {
 }
 
 absl::Status ReadFollowUser(const JsonObject& in, v1::FollowUser& out) {
-  absl::Status status = Reader(in)
-                            .Str("userid", [&](std::string v) { out.set_userid(std::move(v)); })
-                            .Str("remark", [&](std::string v) { out.set_remark(std::move(v)); })
-                            .Str("description",
-                                 [&](std::string v) { out.set_description(std::move(v)); })
-                            .Int("createtime", [&](int64_t v) { out.set_createtime(v); })
-                            .Int("add_way", [&](int64_t v) { out.set_add_way(static_cast<int32_t>(v)); })
-                            .Str("state", [&](std::string v) { out.set_state(std::move(v)); })
-                            .Str("oper_userid",
-                                 [&](std::string v) { out.set_oper_userid(std::move(v)); })
-                            .Str("remark_corp_name",
-                                 [&](std::string v) { out.set_remark_corp_name(std::move(v)); })
-                            .status();
+  absl::Status status =
+      Reader(in)
+          .Str("userid", [&](std::string v) { out.set_userid(std::move(v)); })
+          .Str("remark", [&](std::string v) { out.set_remark(std::move(v)); })
+          .Str("description", [&](std::string v) { out.set_description(std::move(v)); })
+          .Int("createtime", [&](int64_t v) { out.set_createtime(v); })
+          .Int("add_way", [&](int64_t v) { out.set_add_way(static_cast<int32_t>(v)); })
+          .Str("state", [&](std::string v) { out.set_state(std::move(v)); })
+          .Str("oper_userid", [&](std::string v) { out.set_oper_userid(std::move(v)); })
+          .Str("remark_corp_name", [&](std::string v) { out.set_remark_corp_name(std::move(v)); })
+          .status();
   if (!status.ok()) return status;
-  absl::StatusOr<std::vector<std::string>> mobiles = in.StringArray("remark_mobiles", Need::kOptional);
+  absl::StatusOr<std::vector<std::string>> mobiles =
+      in.StringArray("remark_mobiles", Need::kOptional);
   if (!mobiles.ok()) return mobiles.status();
   for (std::string& mobile : *mobiles) out.add_remark_mobiles(std::move(mobile));
   absl::StatusOr<std::vector<JsonObject>> tags = in.ObjectArray("tags", Need::kOptional);
@@ -184,9 +183,8 @@ absl::StatusOr<v1::BatchGetKfCustomersResponse> ParseKfCustomers(const wechat::U
     status = Reader(*channels)
                  .Str("nickname",
                       [&](std::string v) { parsed.set_wechat_channels_nickname(std::move(v)); })
-                 .Int("scene", [&](int64_t v) {
-                   parsed.set_wechat_channels_scene(static_cast<int32_t>(v));
-                 })
+                 .Int("scene",
+                      [&](int64_t v) { parsed.set_wechat_channels_scene(static_cast<int32_t>(v)); })
                  .status();
     if (!status.ok()) return status;
     if (parsed.ByteSizeLong() > 0) *customer->mutable_enter_session_context() = std::move(parsed);

@@ -6,10 +6,10 @@ namespace wxgate::wecom {
 namespace {
 
 using wechat::CallJson;
+using wechat::CredentialParser;
 using wechat::EndpointKind;
 using wechat::GetRequest;
 using wechat::PostRequest;
-using wechat::CredentialParser;
 using wechat::UpstreamJson;
 
 }  // namespace
@@ -27,8 +27,7 @@ TransferId WeComClient::FetchCorpTicket(absl::string_view access_token, absl::Ti
                                         Callback<IssuedCredential> done) {
   return CallJson<IssuedCredential>(
       http_,
-      GetRequest(base_url_, "cgi-bin/get_jsapi_ticket", {{"access_token", access_token}},
-                 deadline),
+      GetRequest(base_url_, "cgi-bin/get_jsapi_ticket", {{"access_token", access_token}}, deadline),
       EndpointKind::kTokenCall, CredentialParser("ticket"), std::move(done));
 }
 
@@ -43,12 +42,10 @@ TransferId WeComClient::FetchAgentTicket(absl::string_view access_token, absl::T
 
 TransferId WeComClient::Code2Session(absl::string_view access_token, absl::string_view js_code,
                                      absl::Time deadline, Callback<WeComSession> done) {
-  upstream::HttpRequest request =
-      GetRequest(base_url_, "cgi-bin/miniprogram/jscode2session",
-                 {{"access_token", access_token},
-                  {"js_code", js_code},
-                  {"grant_type", "authorization_code"}},
-                 deadline);
+  upstream::HttpRequest request = GetRequest(
+      base_url_, "cgi-bin/miniprogram/jscode2session",
+      {{"access_token", access_token}, {"js_code", js_code}, {"grant_type", "authorization_code"}},
+      deadline);
   request.single_use = true;  // the code is spent once WeCom has read it
   return CallJson<WeComSession>(http_, std::move(request), EndpointKind::kTokenCall,
                                 ParseWeComSession, std::move(done));

@@ -46,7 +46,9 @@ constexpr size_t kMaxPageUrlLength = 4096;
 
 // ---- The work: wxgate's page URL rules (server/signature/page_url.cc). ----
 
-bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -70,7 +72,8 @@ bool ValidHostName(std::string_view host) {
   size_t start = 0;
   while (true) {
     const size_t dot = host.find('.', start);
-    const std::string_view label = host.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    const std::string_view label =
+        host.substr(start, dot == std::string_view::npos ? dot : dot - start);
     if (label.empty() || label.size() > 63) return false;
     for (char c : label) {
       if (!IsAlnum(c) && c != '-' && c != '_') return false;
@@ -101,14 +104,16 @@ std::optional<std::string> NormalizePageUrl(std::string_view url, const char** w
   for (char c : url) {
     const auto byte = static_cast<uint8_t>(c);
     if (byte <= 0x20 || byte >= 0x7f) {
-      return *why = "url contains whitespace, a control character or a non-ASCII byte", std::nullopt;
+      return *why = "url contains whitespace, a control character or a non-ASCII byte",
+             std::nullopt;
     }
   }
   const std::string_view to_sign = url.substr(0, url.find('#'));
   const size_t scheme_length = StartsWithIgnoreCase(to_sign, "http://")    ? 7
                                : StartsWithIgnoreCase(to_sign, "https://") ? 8
                                                                            : 0;
-  if (scheme_length == 0) return *why = "url is not an absolute http:// or https:// URL", std::nullopt;
+  if (scheme_length == 0)
+    return *why = "url is not an absolute http:// or https:// URL", std::nullopt;
   const std::string_view rest = to_sign.substr(scheme_length);
   const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
   if (authority.empty()) return *why = "url has no host", std::nullopt;
@@ -138,7 +143,8 @@ std::optional<std::string> NormalizePageUrl(std::string_view url, const char** w
 
 // 16 characters [A-Za-z0-9], uniform: bytes >= 248 are drawn again.
 bool RandomNonce(std::string* out) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   out->clear();
   unsigned char batch[32];
   while (out->size() < 16) {
@@ -158,7 +164,8 @@ grpc::Status Sign(const wxgate::v1::SignJsapiConfigRequest& request, JsapiSignat
   std::optional<std::string> url = NormalizePageUrl(request.url(), &why);
   if (!url) return {grpc::StatusCode::INVALID_ARGUMENT, why};
   std::string nonce;
-  if (!RandomNonce(&nonce)) return {grpc::StatusCode::INTERNAL, "the random number generator failed"};
+  if (!RandomNonce(&nonce))
+    return {grpc::StatusCode::INTERNAL, "the random number generator failed"};
   const int64_t timestamp = static_cast<int64_t>(std::time(nullptr));
 
   std::string plain;
@@ -251,8 +258,8 @@ class SignAgentCall final : public Tag {
       }
       new SignAgentCall(service_, cq_);
       status_ = FINISH;
-      responder_.FinishWithError({grpc::StatusCode::UNIMPLEMENTED, "method SignAgentConfig not implemented"},
-                                 this);
+      responder_.FinishWithError(
+          {grpc::StatusCode::UNIMPLEMENTED, "method SignAgentConfig not implemented"}, this);
     } else {
       delete this;
     }
@@ -277,7 +284,9 @@ void HandleRpcs(SignatureService::AsyncService* service, grpc::ServerCompletionQ
 }
 
 [[noreturn]] void Usage(const char* why) {
-  std::fprintf(stderr, "wxgate-bench-plain-server: %s\nusage: wxgate-bench-plain-server [--listen=HOST:PORT] [--threads=N]\n",
+  std::fprintf(stderr,
+               "wxgate-bench-plain-server: %s\nusage: wxgate-bench-plain-server "
+               "[--listen=HOST:PORT] [--threads=N]\n",
                why);
   std::exit(2);
 }
@@ -294,7 +303,8 @@ int main(int argc, char** argv) {
     } else if (arg.starts_with("--threads=")) {
       char* end = nullptr;
       const long n = std::strtol(argv[i] + 10, &end, 10);
-      if (end == argv[i] + 10 || *end != '\0' || n < 1 || n > 256) Usage("--threads must be 1 to 256");
+      if (end == argv[i] + 10 || *end != '\0' || n < 1 || n > 256)
+        Usage("--threads must be 1 to 256");
       threads = static_cast<int>(n);
     } else {
       Usage("unknown argument");

@@ -19,8 +19,8 @@ struct Warm {
   Warm() {
     cache = *TokenCache::Create(store, RealClock::Get(), scheduler);
     for (int i = 0; i < 64; ++i) {
-      TokenCache::Entry& entry = cache->Register(
-          absl::StrCat("k", i), [](absl::Time, FetchCallback done) {
+      TokenCache::Entry& entry =
+          cache->Register(absl::StrCat("k", i), [](absl::Time, FetchCallback done) {
             std::move(done)(FetchedValue{.value = "TOKEN", .expires_in = absl::Hours(2)});
           });
       entry.Get(absl::InfiniteFuture(), [](absl::StatusOr<TokenCache::ValueRef>) {});

@@ -23,11 +23,27 @@ constexpr char kGood[] = R"pb(
     wecom_base_url: "https://qyapi.weixin.qq.com/"
     timeout { seconds: 3 }
   }
-  apps { name: "shop" mini_program { app_id: "wx1234567890abcdef" secret { env: "SHOP_SECRET" } } }
-  apps { name: "oa" official_account { app_id: "wxoa00000000000001" secret { value: "oa-secret-value" } } }
+  apps {
+    name: "shop"
+    mini_program {
+      app_id: "wx1234567890abcdef"
+      secret { env: "SHOP_SECRET" }
+    }
+  }
+  apps {
+    name: "oa"
+    official_account {
+      app_id: "wxoa00000000000001"
+      secret { value: "oa-secret-value" }
+    }
+  }
   apps {
     name: "cs"
-    wecom_app { corp_id: "ww1234567890abcdef" agent_id: 1000002 secret { value: "cs-secret-value" } }
+    wecom_app {
+      corp_id: "ww1234567890abcdef"
+      agent_id: 1000002
+      secret { value: "cs-secret-value" }
+    }
     allowed_page_hosts: "Sidebar.Example.com"
     allowed_page_hosts: "*.example.org"
     token_service_enabled: true
@@ -78,7 +94,9 @@ TEST(ConfigTest, SecretFromFileDropsTrailingNewline) {
   std::string path = ::testing::TempDir() + "/oa_secret";
   std::ofstream(path) << "file-secret-value\n";
   std::string text = R"pb(listen_address: "127.0.0.1:0"
-    apps { name: "oa" official_account { app_id: "wxoa" secret { file: ")pb" +
+                          apps { name: "oa"
+                                 official_account { app_id: "wxoa"
+                                                    secret { file: ")pb" +
                      path + R"pb(" } } })pb";
   absl::StatusOr<Settings> settings = Parse(text);
   ASSERT_TRUE(settings.ok()) << settings.status();
@@ -127,47 +145,59 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"BadListen", std::string("listen_address: \"localhost\" ") + kApp,
                 "listen_address"},
         BadCase{"NoApps", "listen_address: \"127.0.0.1:0\"", "apps: at least one"},
-        BadCase{"MissingEnv",
-                R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" secret { env: "NOPE_SECRET" } } })",
-                "apps[\"x\"].mini_program.secret: environment variable NOPE_SECRET is not set"},
-        BadCase{"MissingFile",
-                R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" secret { file: "/nonexistent/secret" } } })",
-                "apps[\"x\"].mini_program.secret: cannot read /nonexistent/secret"},
-        BadCase{"NoSecret",
-                R"(listen_address: "127.0.0.1:0" apps { name: "x" official_account { app_id: "wx1" } })",
-                "apps[\"x\"].official_account.secret: required"},
+        BadCase{
+            "MissingEnv",
+            R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" secret { env: "NOPE_SECRET" } } })",
+            "apps[\"x\"].mini_program.secret: environment variable NOPE_SECRET is not set"},
+        BadCase{
+            "MissingFile",
+            R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" secret { file: "/nonexistent/secret" } } })",
+            "apps[\"x\"].mini_program.secret: cannot read /nonexistent/secret"},
+        BadCase{
+            "NoSecret",
+            R"(listen_address: "127.0.0.1:0" apps { name: "x" official_account { app_id: "wx1" } })",
+            "apps[\"x\"].official_account.secret: required"},
         BadCase{"NoKind", R"(listen_address: "127.0.0.1:0" apps { name: "x" })",
                 "apps[\"x\"]: needs one of"},
-        BadCase{"BadName",
-                R"(listen_address: "127.0.0.1:0" apps { name: "a b" mini_program { app_id: "wx1" secret { value: "dev-secret" } } })",
-                "apps[\"a b\"].name"},
-        BadCase{"DuplicateName",
-                std::string("listen_address: \"127.0.0.1:0\" ") + kApp + kApp,
+        BadCase{
+            "BadName",
+            R"(listen_address: "127.0.0.1:0" apps { name: "a b" mini_program { app_id: "wx1" secret { value: "dev-secret" } } })",
+            "apps[\"a b\"].name"},
+        BadCase{"DuplicateName", std::string("listen_address: \"127.0.0.1:0\" ") + kApp + kApp,
                 "apps[\"shop\"].name: is used twice"},
-        BadCase{"EmptyAppId",
-                R"(listen_address: "127.0.0.1:0" apps { name: "cs" wecom_app { agent_id: 1 secret { value: "dev-secret" } } })",
-                "apps[\"cs\"].wecom_app.corp_id"},
-        BadCase{"NegativeAgent",
-                R"(listen_address: "127.0.0.1:0" apps { name: "cs" wecom_app { corp_id: "ww1" agent_id: -1 secret { value: "dev-secret" } } })",
-                "apps[\"cs\"].wecom_app.agent_id"},
-        BadCase{"PlainHttpUpstream",
-                std::string(R"(listen_address: "127.0.0.1:0" upstream { wechat_base_url: "http://api.weixin.qq.com" } )") +
-                    kApp,
-                "upstream.wechat_base_url: must start with https://"},
-        BadCase{"MissingCaFile",
-                std::string(R"(listen_address: "127.0.0.1:0" upstream { ca_file: "/nonexistent/ca.pem" } )") +
-                    kApp,
-                "upstream.ca_file: cannot read /nonexistent/ca.pem"},
-        BadCase{"ZeroTimeout",
-                std::string(R"(listen_address: "127.0.0.1:0" upstream { timeout { seconds: 0 } } )") +
-                    kApp,
-                "upstream.timeout: must be positive"},
-        BadCase{"BadHostPattern",
-                R"(listen_address: "127.0.0.1:0" apps { name: "oa" official_account { app_id: "wx1" secret { value: "dev-secret" } } allowed_page_hosts: "https://x.com/" })",
-                "apps[\"oa\"].allowed_page_hosts"},
-        BadCase{"SecretWithSpace",
-                R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" secret { value: "dev secret" } } })",
-                "apps[\"x\"].mini_program.secret: is not a plausible secret"}),
+        BadCase{
+            "EmptyAppId",
+            R"(listen_address: "127.0.0.1:0" apps { name: "cs" wecom_app { agent_id: 1 secret { value: "dev-secret" } } })",
+            "apps[\"cs\"].wecom_app.corp_id"},
+        BadCase{
+            "NegativeAgent",
+            R"(listen_address: "127.0.0.1:0" apps { name: "cs" wecom_app { corp_id: "ww1" agent_id: -1 secret { value: "dev-secret" } } })",
+            "apps[\"cs\"].wecom_app.agent_id"},
+        BadCase{
+            "PlainHttpUpstream",
+            std::string(
+                R"(listen_address: "127.0.0.1:0" upstream { wechat_base_url: "http://api.weixin.qq.com" } )") +
+                kApp,
+            "upstream.wechat_base_url: must start with https://"},
+        BadCase{
+            "MissingCaFile",
+            std::string(
+                R"(listen_address: "127.0.0.1:0" upstream { ca_file: "/nonexistent/ca.pem" } )") +
+                kApp,
+            "upstream.ca_file: cannot read /nonexistent/ca.pem"},
+        BadCase{
+            "ZeroTimeout",
+            std::string(R"(listen_address: "127.0.0.1:0" upstream { timeout { seconds: 0 } } )") +
+                kApp,
+            "upstream.timeout: must be positive"},
+        BadCase{
+            "BadHostPattern",
+            R"(listen_address: "127.0.0.1:0" apps { name: "oa" official_account { app_id: "wx1" secret { value: "dev-secret" } } allowed_page_hosts: "https://x.com/" })",
+            "apps[\"oa\"].allowed_page_hosts"},
+        BadCase{
+            "SecretWithSpace",
+            R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" secret { value: "dev secret" } } })",
+            "apps[\"x\"].mini_program.secret: is not a plausible secret"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
 TEST(ConfigTest, LoadConfigFileNamesMissingFile) {

@@ -117,9 +117,9 @@ namespace {
 // The constant-time decoder (session keys) and the table decoder (data) agree
 // on every input: byte for byte when valid, on rejection otherwise.
 TEST(Base64Test, SecretAndTableDecodersAgree) {
-  std::vector<std::string> inputs = {"", "Zg==", "Zm8=", "Zm9v", "tiihtNczf5v6AKRyjwEUhQ==",
-                                     "Zh==", "Zm9=", "Zg", "Z===", "=Zg=", "Zg=a", "Z-8_", "Zm 9",
-                                     "AAAA\n", std::string("Zm\0v", 4)};
+  std::vector<std::string> inputs = {"",     "Zg==", "Zm8=", "Zm9v",   "tiihtNczf5v6AKRyjwEUhQ==",
+                                     "Zh==", "Zm9=", "Zg",   "Z===",   "=Zg=",
+                                     "Zg=a", "Z-8_", "Zm 9", "AAAA\n", std::string("Zm\0v", 4)};
   for (int b = 0; b < 256; ++b) {
     inputs.push_back(std::string(3, static_cast<char>(b)) + "A");
     inputs.push_back(Base64Encode(std::string(1 + b % 7, static_cast<char>(b))));

@@ -18,8 +18,8 @@ std::atomic<int64_t> g_keep_alive_waits{0};
 }  // namespace
 
 void MarkConnectionThread(absl::Duration keep_alive) {
-  t_keep_alive_ms = static_cast<int>(
-      std::clamp<int64_t>(absl::ToInt64Milliseconds(keep_alive), 1, 1 << 30));
+  t_keep_alive_ms =
+      static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(keep_alive), 1, 1 << 30));
 }
 
 int SystemPoll(pollfd* fds, nfds_t count, int timeout_ms) {

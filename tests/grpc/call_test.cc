@@ -13,9 +13,9 @@
 #include "absl/synchronization/notification.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "server/common/errors.h"
 #include "server/grpc/server.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "wxgate/v1/token.grpc.pb.h"
 
 namespace wxgate::rpc {
@@ -59,9 +59,8 @@ class CallTest : public ::testing::Test {
   // Starts a two-thread server whose GetAccessToken runs `handler`.
   void StartServer(UnaryMethod<TokenService::WithAsyncMethod_GetAccessToken<TokenService::Service>,
                                GetAccessTokenRequest, GetAccessTokenResponse>::Handler handler) {
-    server_ = std::make_unique<Server>(ServerOptions{.listen_address = "127.0.0.1:0",
-                                                     .threads = 2,
-                                                     .calls_per_method = 2});
+    server_ = std::make_unique<Server>(
+        ServerOptions{.listen_address = "127.0.0.1:0", .threads = 2, .calls_per_method = 2});
     server_->AddService(&service_);
     server_->Handle(&service_, &TokenService::AsyncService::RequestGetAccessToken,
                     std::move(handler));

@@ -194,17 +194,17 @@ TEST(DecryptUserDataTest, MalformedEncryptedData) {
   // StrCat rather than operator+: GCC 12 at -O3 warns falsely (-Wrestrict)
   // about `"x" + std::string`.
   for (const std::string& bad : {
-           std::string(),                                   // empty
-           data.substr(0, data.size() - 1),                 // length not a multiple of 4
-           data.substr(0, data.size() - 2),                 // padding cut
-           absl::StrCat(" ", data),                         // whitespace
-           absl::StrCat(data, "\n"),                        //
+           std::string(),                    // empty
+           data.substr(0, data.size() - 1),  // length not a multiple of 4
+           data.substr(0, data.size() - 2),  // padding cut
+           absl::StrCat(" ", data),          // whitespace
+           absl::StrCat(data, "\n"),         //
            absl::StrCat(data.substr(0, 100), "\n", data.substr(100)),
-           absl::StrCat("-", data.substr(1)),               // URL-safe alphabet
+           absl::StrCat("-", data.substr(1)),                       // URL-safe alphabet
            absl::StrCat(data.substr(0, 10), "=", data.substr(11)),  // '=' inside
            absl::StrCat(data.substr(0, data.size() - 2), "A="),     // non-canonical tail bits
-           std::string(65540, 'A'),                         // over 64 KiB
-           crypto::Base64Encode(std::string(15, 'x')),      // 15 bytes
+           std::string(65540, 'A'),                                 // over 64 KiB
+           crypto::Base64Encode(std::string(15, 'x')),              // 15 bytes
            crypto::Base64Encode(std::string(401, 'x')),
        }) {
     UserDataInput input = OfficialInput();

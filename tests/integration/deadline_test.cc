@@ -30,8 +30,7 @@ class DeadlineTest : public FlowTest {
     // Warm the token so the hanging request is the contact lookup itself.
     v1::GetExternalContactResponse out;
     ASSERT_TRUE(Lookup(absl::Seconds(10), &out).status.ok());
-    Post("/_emu/faults",
-         R"({"endpoint":"cgi-bin/externalcontact/get","hang":true,"count":-1})");
+    Post("/_emu/faults", R"({"endpoint":"cgi-bin/externalcontact/get","hang":true,"count":-1})");
   }
 
   RpcResult Lookup(absl::Duration timeout, v1::GetExternalContactResponse* out) {

@@ -126,10 +126,10 @@ TEST(DrainTest, CallStillOpenAtTheEndOfTheGraceIsCancelledAndTheExitIsClean) {
   options.upstream_extra = "timeout { seconds: 120 }";
   absl::StatusOr<WxgateStack> stack = StartWxgateWithEmulator(options);
   ASSERT_TRUE(stack.ok()) << stack.status();
-  ASSERT_TRUE(stack->emulator->control()
-                  .PostJson("/_emu/faults",
-                            R"({"endpoint":"cgi-bin/gettoken","hang":true,"count":-1})")
-                  .ok());
+  ASSERT_TRUE(
+      stack->emulator->control()
+          .PostJson("/_emu/faults", R"({"endpoint":"cgi-bin/gettoken","hang":true,"count":-1})")
+          .ok());
   auto stub = v1::IdentityService::NewStub(stack->wxgate->channel());
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));

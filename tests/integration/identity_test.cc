@@ -26,7 +26,10 @@ class IdentityFlowTest : public FlowTest {
     return absl::StrCat(kStandardApps, R"pb(
       apps {
         name: "sample"
-        mini_program { app_id: "wx4f4bc4dec97d474b" secret { value: "SECRET-sample-61c2" } }
+        mini_program {
+          app_id: "wx4f4bc4dec97d474b"
+          secret { value: "SECRET-sample-61c2" }
+        }
       })pb");
   }
 
@@ -142,8 +145,8 @@ TEST_F(IdentityFlowTest, Code2SessionMapsEachUpstreamClassAndNeverRetries) {
   const Case cases[] = {
       {R"({"endpoint":"sns/jscode2session","errcode":40226})", grpc::StatusCode::PERMISSION_DENIED,
        "WECHAT_USER_BLOCKED"},
-      {R"({"endpoint":"sns/jscode2session","errcode":45011})",
-       grpc::StatusCode::RESOURCE_EXHAUSTED, "WECHAT_RATE_LIMITED"},
+      {R"({"endpoint":"sns/jscode2session","errcode":45011})", grpc::StatusCode::RESOURCE_EXHAUSTED,
+       "WECHAT_RATE_LIMITED"},
       {R"({"endpoint":"sns/jscode2session","errcode":-1})", grpc::StatusCode::UNAVAILABLE,
        "WECHAT_BUSY"},
       {R"({"endpoint":"sns/jscode2session","errcode":40125})",
@@ -202,10 +205,10 @@ TEST_F(IdentityFlowTest, DecryptUserDataWithTheHeldKey) {
 
   // With the rawData signature sha1(rawData + session_key).
   const std::string raw = R"({"nickName":"Ann","gender":2})";
-  JsonDoc signed_raw = Post("/_emu/sign_raw", absl::StrCat(R"({"app_id":")", kMiniId,
-                                                           R"(","user":")", openid,
-                                                           R"(","raw_data":)",
-                                                           R"("{\"nickName\":\"Ann\",\"gender\":2}"})"));
+  JsonDoc signed_raw =
+      Post("/_emu/sign_raw",
+           absl::StrCat(R"({"app_id":")", kMiniId, R"(","user":")", openid, R"(","raw_data":)",
+                        R"("{\"nickName\":\"Ann\",\"gender\":2}"})"));
   r = Decrypt("mini", openid, sealed.Str("/encrypted_data"), sealed.Str("/iv"), &out, raw,
               signed_raw.Str("/signature"));
   EXPECT_TRUE(r.status.ok()) << r.ToString();
@@ -216,16 +219,15 @@ TEST_F(IdentityFlowTest, DecryptUserDataWithTheHeldKey) {
 }
 
 TEST_F(IdentityFlowTest, TheOfficialSampleDecryptsThroughWxgate) {
-  JsonDoc login = Post("/_emu/login", absl::StrCat(R"({"app_id":")", vectors::kAppId,
-                                                   R"(","openid":")", vectors::kOpenId,
-                                                   R"(","session_key":")", vectors::kSessionKey,
-                                                   R"("})"));
+  JsonDoc login =
+      Post("/_emu/login",
+           absl::StrCat(R"({"app_id":")", vectors::kAppId, R"(","openid":")", vectors::kOpenId,
+                        R"(","session_key":")", vectors::kSessionKey, R"("})"));
   keys_.push_back(std::string(vectors::kSessionKey));
   v1::Code2SessionResponse session;
   ASSERT_TRUE(Code2Session("sample", login.Str("/code"), &session).status.ok());
   v1::DecryptUserDataResponse out;
-  RpcResult r =
-      Decrypt("sample", vectors::kOpenId, vectors::kEncryptedData, vectors::kIv, &out);
+  RpcResult r = Decrypt("sample", vectors::kOpenId, vectors::kEncryptedData, vectors::kIv, &out);
   ASSERT_TRUE(r.status.ok()) << r.ToString();
   EXPECT_EQ(out.json(), vectors::kPlaintext);
   EXPECT_EQ(out.openid(), vectors::kOpenId);
@@ -287,8 +289,7 @@ TEST_F(IdentityFlowTest, DataSealedUnderARotatedKeyIsStaleUntilTheNewCodeIsExcha
   JsonDoc sealed = Encrypt(absl::StrCat(R"({"app_id":")", kMiniId, R"(","user":")", openid,
                                         R"(","data":{"nickName":"Ann"}})"));
   v1::DecryptUserDataResponse out;
-  RpcResult stale =
-      Decrypt("mini", openid, sealed.Str("/encrypted_data"), sealed.Str("/iv"), &out);
+  RpcResult stale = Decrypt("mini", openid, sealed.Str("/encrypted_data"), sealed.Str("/iv"), &out);
   EXPECT_EQ(stale.code(), grpc::StatusCode::FAILED_PRECONDITION) << stale.ToString();
   EXPECT_EQ(stale.reason(), "SESSION_KEY_STALE");
   v1::Code2SessionResponse session;
@@ -383,9 +384,10 @@ TEST_F(IdentityFlowTest, GetExternalContactFollowsEveryPage) {
 }
 
 TEST_F(IdentityFlowTest, GetExternalContactErrorClassesAndRetries) {
-  Post("/_emu/external_contacts",
-       absl::StrCat(R"({"corp_id":")", kCorpId,
-                    R"(","external_userid":"wmBob","name":"Bob","follow_users":[{"userid":"a"}]})"));
+  Post(
+      "/_emu/external_contacts",
+      absl::StrCat(R"({"corp_id":")", kCorpId,
+                   R"(","external_userid":"wmBob","name":"Bob","follow_users":[{"userid":"a"}]})"));
   v1::GetExternalContactResponse contact;
   RpcResult unknown = Contact("contacts", "wmNobody", &contact);
   EXPECT_EQ(unknown.code(), grpc::StatusCode::INVALID_ARGUMENT) << unknown.ToString();
@@ -396,11 +398,12 @@ TEST_F(IdentityFlowTest, GetExternalContactErrorClassesAndRetries) {
     grpc::StatusCode code;
     const char* reason;
   };
-  for (const Case& c : {Case{"84061", grpc::StatusCode::NOT_FOUND, "WECOM_NO_RELATIONSHIP"},
-                        Case{"48002", grpc::StatusCode::PERMISSION_DENIED, "WECHAT_API_UNAUTHORIZED"},
-                        Case{"45033", grpc::StatusCode::RESOURCE_EXHAUSTED, "WECHAT_RATE_LIMITED"}}) {
-    Post("/_emu/faults", absl::StrCat(R"({"endpoint":"cgi-bin/externalcontact/get","errcode":)",
-                                      c.errcode, "}"));
+  for (const Case& c :
+       {Case{"84061", grpc::StatusCode::NOT_FOUND, "WECOM_NO_RELATIONSHIP"},
+        Case{"48002", grpc::StatusCode::PERMISSION_DENIED, "WECHAT_API_UNAUTHORIZED"},
+        Case{"45033", grpc::StatusCode::RESOURCE_EXHAUSTED, "WECHAT_RATE_LIMITED"}}) {
+    Post("/_emu/faults",
+         absl::StrCat(R"({"endpoint":"cgi-bin/externalcontact/get","errcode":)", c.errcode, "}"));
     RpcResult r = Contact("contacts", "wmBob", &contact);
     EXPECT_EQ(r.code(), c.code) << c.errcode << r.ToString();
     EXPECT_EQ(r.reason(), c.reason) << c.errcode;
@@ -424,8 +427,9 @@ TEST_F(IdentityFlowTest, GetExternalContactErrorClassesAndRetries) {
 
 TEST_F(IdentityFlowTest, ARevokedTokenDuringGetExternalContactCostsOneRefreshAndOneRetry) {
   Post("/_emu/external_contacts",
-       absl::StrCat(R"({"corp_id":")", kCorpId,
-                    R"(","external_userid":"wmCarol","unionid":"oU-c","follow_users":[{"userid":"a"}]})"));
+       absl::StrCat(
+           R"({"corp_id":")", kCorpId,
+           R"(","external_userid":"wmCarol","unionid":"oU-c","follow_users":[{"userid":"a"}]})"));
   v1::GetExternalContactResponse contact;
   ASSERT_TRUE(Contact("contacts", "wmCarol", &contact).status.ok());
   ASSERT_EQ(Calls("cgi-bin/gettoken"), 1);

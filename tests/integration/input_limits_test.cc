@@ -59,16 +59,15 @@ std::vector<BadInput> Cases() {
       {"code with a newline", "js_code", [](FlowTest& t) { return Code2Session(t, "ab\n"); }},
       {"code with a NUL", "js_code",
        [](FlowTest& t) { return Code2Session(t, std::string("a\0b", 3)); }},
-      {"code of 129 bytes", "js_code",
-       [long_id](FlowTest& t) { return Code2Session(t, long_id); }},
+      {"code of 129 bytes", "js_code", [long_id](FlowTest& t) { return Code2Session(t, long_id); }},
       {"non-ASCII code", "js_code", [](FlowTest& t) { return Code2Session(t, "c\xc3\xa9"); }},
       {"no app", "app",
        [](FlowTest& t) {
          v1::Code2SessionRequest r;
          r.set_js_code("abc");
          v1::Code2SessionResponse out;
-         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::Code2Session,
-                          r, &out);
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::Code2Session, r,
+                          &out);
        }},
       {"wecom code with a tab", "js_code",
        [](FlowTest& t) {
@@ -76,8 +75,8 @@ std::vector<BadInput> Cases() {
          r.set_app("cs");
          r.set_js_code("a\tb");
          v1::WeComCode2SessionResponse out;
-         return CallUnary(static_cast<InputLimitsTest&>(t).identity(),
-                          &Identity::WeComCode2Session, r, &out);
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::WeComCode2Session,
+                          r, &out);
        }},
       {"decrypt without a user", "openid",
        [](FlowTest& t) { return Decrypt(t, [](auto& r) { r.clear_openid(); }); }},
@@ -107,8 +106,8 @@ std::vector<BadInput> Cases() {
          v1::GetPhoneNumberRequest r;
          r.set_app("mini");
          v1::GetPhoneNumberResponse out;
-         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::GetPhoneNumber,
-                          r, &out);
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::GetPhoneNumber, r,
+                          &out);
        }},
       {"phone openid with a space", "openid",
        [](FlowTest& t) {
@@ -117,8 +116,8 @@ std::vector<BadInput> Cases() {
          r.set_code("abc");
          r.set_openid("o x");
          v1::GetPhoneNumberResponse out;
-         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::GetPhoneNumber,
-                          r, &out);
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::GetPhoneNumber, r,
+                          &out);
        }},
       {"external_userid of 129 bytes", "external_userid",
        [long_id](FlowTest& t) {
@@ -162,8 +161,8 @@ std::vector<BadInput> Cases() {
          r.set_app("cs");
          r.set_url(absl::StrCat("https://cs.example.com/", std::string(4096, 'p')));
          v1::JsapiSignature out;
-         return CallUnary(static_cast<InputLimitsTest&>(t).signature(),
-                          &Signature::SignJsapiConfig, r, &out);
+         return CallUnary(static_cast<InputLimitsTest&>(t).signature(), &Signature::SignJsapiConfig,
+                          r, &out);
        }},
       {"agent url with whitespace", "url",
        [](FlowTest& t) {
@@ -171,8 +170,8 @@ std::vector<BadInput> Cases() {
          r.set_app("cs");
          r.set_url("https://cs.example.com/a b");
          v1::JsapiSignature out;
-         return CallUnary(static_cast<InputLimitsTest&>(t).signature(),
-                          &Signature::SignAgentConfig, r, &out);
+         return CallUnary(static_cast<InputLimitsTest&>(t).signature(), &Signature::SignAgentConfig,
+                          r, &out);
        }},
       {"failed_token with a newline", "failed_token",
        [](FlowTest& t) {

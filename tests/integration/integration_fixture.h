@@ -30,11 +30,17 @@ inline constexpr char kCorpId[] = "wwc00000000000corp";
 inline constexpr char kStandardApps[] = R"pb(
   apps {
     name: "mini"
-    mini_program { app_id: "wxa0000000000mini" secret { value: "SECRET-mini-4f1c" } }
+    mini_program {
+      app_id: "wxa0000000000mini"
+      secret { value: "SECRET-mini-4f1c" }
+    }
   }
   apps {
     name: "oa"
-    official_account { app_id: "wxb000000000000oa" secret { value: "SECRET-oa-9a2e" } }
+    official_account {
+      app_id: "wxb000000000000oa"
+      secret { value: "SECRET-oa-9a2e" }
+    }
     allowed_page_hosts: "h5.example.com"
     allowed_page_hosts: "*.shop.example.com"
     token_service_enabled: true
@@ -57,7 +63,10 @@ inline constexpr char kStandardApps[] = R"pb(
   }
   apps {
     name: "contacts"
-    wecom_app { corp_id: "wwc00000000000corp" secret { value: "SECRET-contacts-e3a1" } }
+    wecom_app {
+      corp_id: "wwc00000000000corp"
+      secret { value: "SECRET-contacts-e3a1" }
+    }
   }
 )pb";
 

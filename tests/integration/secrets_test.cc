@@ -80,8 +80,8 @@ TEST_F(SecretsTest, NoSecretTokenTicketOrSessionKeyLeaks) {
   Seen(CallUnary(identity(), &Identity::DecryptUserData, decrypt, &data), data);  // no session
 
   // Phone number, and a misconfigured secret on the token endpoint.
-  JsonDoc phone_code = Post("/_emu/phone_code",
-                            absl::StrCat(R"({"app_id":")", kMiniId, R"(","phone_number":"1"})"));
+  JsonDoc phone_code =
+      Post("/_emu/phone_code", absl::StrCat(R"({"app_id":")", kMiniId, R"(","phone_number":"1"})"));
   v1::GetPhoneNumberRequest phone;
   phone.set_app("mini");
   phone.set_code(phone_code.Str("/code"));
@@ -99,11 +99,10 @@ TEST_F(SecretsTest, NoSecretTokenTicketOrSessionKeyLeaks) {
     v1::SignAgentConfigRequest agent;
     agent.set_app(app);
     agent.set_url("https://cs.example.com/x");
-    Seen(CallUnary(signature(), &Signature::SignAgentConfig, agent, &signature_out),
-         signature_out);
+    Seen(CallUnary(signature(), &Signature::SignAgentConfig, agent, &signature_out), signature_out);
   }
-  JsonDoc member = Post("/_emu/wecom_login",
-                        absl::StrCat(R"({"corp_id":")", kCorpId, R"(","user_id":"u1"})"));
+  JsonDoc member =
+      Post("/_emu/wecom_login", absl::StrCat(R"({"corp_id":")", kCorpId, R"(","user_id":"u1"})"));
   session_keys.push_back(member.Str("/session_key"));
   v1::WeComCode2SessionRequest wecom_login;
   wecom_login.set_app("cs");

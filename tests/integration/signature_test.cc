@@ -165,11 +165,13 @@ TEST_F(SignatureFlowTest, AThousandConcurrentColdCallsCauseOneTokenAndOneTicketF
   v1::SignJsapiConfigRequest request;
   request.set_app("cs");
   request.set_url("https://cs.example.com/sidebar");
-  auto calls = Burst(signature(), &v1::SignatureService::Stub::AsyncSignJsapiConfig, request, kCalls);
+  auto calls =
+      Burst(signature(), &v1::SignatureService::Stub::AsyncSignJsapiConfig, request, kCalls);
   const std::string ticket = CurrentWeCom(1000002).Str("/jsapi_ticket");
   int failed = 0;
   for (const auto& call : calls) {
-    if (!call->status.ok() || call->response.signature() != ExpectedSignature(ticket, call->response)) {
+    if (!call->status.ok() ||
+        call->response.signature() != ExpectedSignature(ticket, call->response)) {
       ++failed;
     }
   }
@@ -238,7 +240,8 @@ TEST_F(SignatureFlowTest, ARevokedTokenCostsOneRefreshAndOneRetry) {
   ASSERT_TRUE(SignJsapi("cs", "https://cs.example.com/x", &s).status.ok());  // token + corp ticket
   ASSERT_EQ(Calls("cgi-bin/gettoken"), 1);
   Post("/_emu/revoke", absl::StrCat(R"({"corp_id":")", kCorpId, R"(","agent_id":1000002})"));
-  RpcResult r = SignAgent("cs", "https://cs.example.com/x", &s);  // agent ticket with the revoked token
+  RpcResult r =
+      SignAgent("cs", "https://cs.example.com/x", &s);  // agent ticket with the revoked token
   ASSERT_TRUE(r.status.ok()) << r.ToString();
   EXPECT_EQ(s.signature(), ExpectedSignature(CurrentWeCom(1000002).Str("/agent_ticket"), s));
   EXPECT_EQ(Calls("cgi-bin/gettoken"), 2);

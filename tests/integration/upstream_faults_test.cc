@@ -30,8 +30,9 @@ class UpstreamFaultsTest : public FlowTest {
     FlowTest::SetUp();
     if (HasFatalFailure()) return;
     Post("/_emu/external_contacts",
-         absl::StrCat(R"({"corp_id":")", kCorpId,
-                      R"(","external_userid":"wmZed","unionid":"oU-z","follow_users":[{"userid":"a"}]})"));
+         absl::StrCat(
+             R"({"corp_id":")", kCorpId,
+             R"(","external_userid":"wmZed","unionid":"oU-z","follow_users":[{"userid":"a"}]})"));
   }
 
   RpcResult Lookup(v1::GetExternalContactResponse* out,
@@ -69,26 +70,56 @@ TEST_F(UpstreamFaultsTest, EachDataEndpointFaultHasItsDocumentedAnswer) {
   v1::GetExternalContactResponse out;
   ASSERT_TRUE(Lookup(&out).status.ok());  // token warm: only the data call is faulted
   const std::vector<FaultCase> cases = {
-      {"html 502", R"("http_status":502,"count":-1)", grpc::StatusCode::UNAVAILABLE,
-       {"UPSTREAM_BAD_RESPONSE"}, 1},
-      {"html 200", R"("http_status":200,"body":"<html>maintenance</html>","count":-1)",
-       grpc::StatusCode::UNAVAILABLE, {"UPSTREAM_BAD_RESPONSE"}, 1},
-      {"truncated json", R"("truncate":true,"count":-1)", grpc::StatusCode::UNAVAILABLE,
-       {"UPSTREAM_UNAVAILABLE"}, 3},
-      {"wrong types", R"("wrong_types":true,"count":-1)", grpc::StatusCode::UNAVAILABLE,
-       {"UPSTREAM_BAD_RESPONSE"}, 1},
-      {"over the size cap", R"("oversize_bytes":2000000,"count":-1)",
-       grpc::StatusCode::UNAVAILABLE, {"UPSTREAM_UNAVAILABLE"}, 3},
-      {"busy, always", R"("errcode":-1,"count":-1)", grpc::StatusCode::UNAVAILABLE,
-       {"WECHAT_BUSY"}, 3},
-      {"daily quota", R"("errcode":45009,"count":-1)", grpc::StatusCode::RESOURCE_EXHAUSTED,
-       {"WECHAT_RATE_LIMITED"}, 1},
-      {"minute quota", R"("errcode":45011,"count":-1)", grpc::StatusCode::RESOURCE_EXHAUSTED,
-       {"WECHAT_RATE_LIMITED"}, 1},
-      {"concurrency", R"("errcode":45033,"count":-1)", grpc::StatusCode::RESOURCE_EXHAUSTED,
-       {"WECHAT_RATE_LIMITED"}, 1},
-      {"unknown errcode", R"("errcode":77777,"count":-1)", grpc::StatusCode::UNKNOWN,
-       {"WECHAT_ERROR"}, 1},
+      {"html 502",
+       R"("http_status":502,"count":-1)",
+       grpc::StatusCode::UNAVAILABLE,
+       {"UPSTREAM_BAD_RESPONSE"},
+       1},
+      {"html 200",
+       R"("http_status":200,"body":"<html>maintenance</html>","count":-1)",
+       grpc::StatusCode::UNAVAILABLE,
+       {"UPSTREAM_BAD_RESPONSE"},
+       1},
+      {"truncated json",
+       R"("truncate":true,"count":-1)",
+       grpc::StatusCode::UNAVAILABLE,
+       {"UPSTREAM_UNAVAILABLE"},
+       3},
+      {"wrong types",
+       R"("wrong_types":true,"count":-1)",
+       grpc::StatusCode::UNAVAILABLE,
+       {"UPSTREAM_BAD_RESPONSE"},
+       1},
+      {"over the size cap",
+       R"("oversize_bytes":2000000,"count":-1)",
+       grpc::StatusCode::UNAVAILABLE,
+       {"UPSTREAM_UNAVAILABLE"},
+       3},
+      {"busy, always",
+       R"("errcode":-1,"count":-1)",
+       grpc::StatusCode::UNAVAILABLE,
+       {"WECHAT_BUSY"},
+       3},
+      {"daily quota",
+       R"("errcode":45009,"count":-1)",
+       grpc::StatusCode::RESOURCE_EXHAUSTED,
+       {"WECHAT_RATE_LIMITED"},
+       1},
+      {"minute quota",
+       R"("errcode":45011,"count":-1)",
+       grpc::StatusCode::RESOURCE_EXHAUSTED,
+       {"WECHAT_RATE_LIMITED"},
+       1},
+      {"concurrency",
+       R"("errcode":45033,"count":-1)",
+       grpc::StatusCode::RESOURCE_EXHAUSTED,
+       {"WECHAT_RATE_LIMITED"},
+       1},
+      {"unknown errcode",
+       R"("errcode":77777,"count":-1)",
+       grpc::StatusCode::UNKNOWN,
+       {"WECHAT_ERROR"},
+       1},
   };
   for (const FaultCase& c : cases) {
     ASSERT_TRUE(emulator().control().Delete("/_emu/faults").ok());
@@ -166,8 +197,8 @@ TEST_F(UpstreamFaultsTest, A40001StormCostsOneRefreshNotOnePerCall) {
 TEST_F(UpstreamFaultsTest, ATokenRevokedInTheMiddleOfABurstCostsOneRefresh) {
   v1::GetExternalContactResponse out;
   ASSERT_TRUE(Lookup(&out).status.ok());
-  Post("/_emu/faults", absl::StrCat(R"({"endpoint":")", kContactEndpoint,
-                                    R"(","latency_ms":20,"count":-1})"));
+  Post("/_emu/faults",
+       absl::StrCat(R"({"endpoint":")", kContactEndpoint, R"(","latency_ms":20,"count":-1})"));
   constexpr int kCalls = 200;
   v1::GetExternalContactRequest request;
   request.set_app("contacts");

@@ -25,7 +25,8 @@ constexpr char kContact[] = R"({"errcode":0,"errmsg":"ok",
   "follow_user":[{"userid":"rocky","remark":"r","description":"d","createtime":1525779812,"tags":[{"group_name":"g","tag_name":"t","tag_id":"et1","type":1}],"remark_corp_name":"c","remark_mobiles":["13800000001"],"oper_userid":"rocky","add_way":10,"state":"s"},
                  {"userid":"tom","remark":"r2","createtime":1525881637,"add_way":1,"oper_userid":"tom"}],
   "next_cursor":""})";
-constexpr char kKf[] = R"({"errcode":0,"errmsg":"ok","customer_list":[{"external_userid":"wmxxxxxxxxxxxxxxxxxxxxxx","nickname":"张三","avatar":"http://xxxxx","gender":1,"unionid":"oxxxxxxxxxxxxxxxxxxxxx","enter_session_context":{"scene":"123","scene_param":"abc","wechat_channels":{"nickname":"x","scene":1}}}],"invalid_external_userid":["zhangsan"]})";
+constexpr char kKf[] =
+    R"({"errcode":0,"errmsg":"ok","customer_list":[{"external_userid":"wmxxxxxxxxxxxxxxxxxxxxxx","nickname":"张三","avatar":"http://xxxxx","gender":1,"unionid":"oxxxxxxxxxxxxxxxxxxxxx","enter_session_context":{"scene":"123","scene_param":"abc","wechat_channels":{"nickname":"x","scene":1}}}],"invalid_external_userid":["zhangsan"]})";
 
 template <typename Parse>
 void ParseLoop(benchmark::State& state, const char* body, EndpointKind kind, Parse parse) {

@@ -16,14 +16,14 @@ absl::StatusOr<UpstreamJson> Body(absl::string_view body) {
 }
 
 TEST(ParseCredentialTest, TokenAndTicketSamples) {
-  absl::StatusOr<IssuedCredential> token =
-      ParseCredential(*Body(R"({"access_token":"ACCESS_TOKEN","expires_in":7200})"),
-                      "access_token");
+  absl::StatusOr<IssuedCredential> token = ParseCredential(
+      *Body(R"({"access_token":"ACCESS_TOKEN","expires_in":7200})"), "access_token");
   ASSERT_TRUE(token.ok()) << token.status();
   EXPECT_EQ(token->value, "ACCESS_TOKEN");
   EXPECT_EQ(token->expires_in, absl::Seconds(7200));
   absl::StatusOr<IssuedCredential> ticket = ParseCredential(
-      *Body(R"({"errcode":0,"errmsg":"ok","ticket":"bxLdikRXVbTPdHSM05e5u5sUoXNKd8-41ZO3MhKoyN5OfkWITDGgnr2fwJ0m9E8NYzWKVZvdVtaUgWvsdshFKA","expires_in":7200})"),
+      *Body(
+          R"({"errcode":0,"errmsg":"ok","ticket":"bxLdikRXVbTPdHSM05e5u5sUoXNKd8-41ZO3MhKoyN5OfkWITDGgnr2fwJ0m9E8NYzWKVZvdVtaUgWvsdshFKA","expires_in":7200})"),
       "ticket");
   ASSERT_TRUE(ticket.ok()) << ticket.status();
   EXPECT_EQ(ticket->value.size(), 86u);
@@ -45,8 +45,8 @@ TEST(ParseCredentialTest, RejectsWhatCannotBeCached) {
     ASSERT_FALSE(parsed.ok()) << body;
     EXPECT_EQ(ErrorReason(parsed.status()), kReasonBadResponse) << body;
   }
-  const std::string huge = absl::StrCat(R"({"access_token":")", std::string(4096, 'a'),
-                                        R"(","expires_in":7200})");
+  const std::string huge =
+      absl::StrCat(R"({"access_token":")", std::string(4096, 'a'), R"(","expires_in":7200})");
   EXPECT_FALSE(ParseCredential(*Body(huge), "access_token").ok());
 }
 
@@ -79,10 +79,10 @@ TEST(ParseWeChatSessionTest, RejectsAMissingOrMalformedSessionKey) {
 
 TEST(ParsePhoneInfoTest, CountryCodeAsNumberOrString) {
   for (absl::string_view country : {"86", "\"86\""}) {
-    absl::StatusOr<PhoneInfo> phone = ParsePhoneInfo(*Body(absl::StrCat(
-        R"({"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"+86 13800138000",)",
-        R"("purePhoneNumber":"13800138000","countryCode":)", country,
-        R"(,"watermark":{"timestamp":1637744274,"appid":"wx123"}}})")));
+    absl::StatusOr<PhoneInfo> phone = ParsePhoneInfo(*Body(
+        absl::StrCat(R"({"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"+86 13800138000",)",
+                     R"("purePhoneNumber":"13800138000","countryCode":)", country,
+                     R"(,"watermark":{"timestamp":1637744274,"appid":"wx123"}}})")));
     ASSERT_TRUE(phone.ok()) << phone.status();
     EXPECT_EQ(phone->phone_number, "+86 13800138000");
     EXPECT_EQ(phone->pure_phone_number, "13800138000");
@@ -92,14 +92,14 @@ TEST(ParsePhoneInfoTest, CountryCodeAsNumberOrString) {
   }
   EXPECT_FALSE(ParsePhoneInfo(*Body(R"({"errcode":0})")).ok());
   EXPECT_FALSE(ParsePhoneInfo(*Body(R"({"phone_info":{"phoneNumber":1}})")).ok());
-  EXPECT_FALSE(ParsePhoneInfo(*Body(R"({"phone_info":{"phoneNumber":"1","countryCode":[1]}})"))
-                   .ok());
+  EXPECT_FALSE(
+      ParsePhoneInfo(*Body(R"({"phone_info":{"phoneNumber":"1","countryCode":[1]}})")).ok());
 }
 
 TEST(RequestTest, ValuesArePercentEncodedAndJsonEscaped) {
   upstream::HttpRequest get =
-      GetRequest("https://h", "sns/jscode2session",
-                 {{"appid", "wx1"}, {"js_code", "a b&c=d/é"}}, absl::InfiniteFuture());
+      GetRequest("https://h", "sns/jscode2session", {{"appid", "wx1"}, {"js_code", "a b&c=d/é"}},
+                 absl::InfiniteFuture());
   EXPECT_EQ(get.url, "https://h/sns/jscode2session?appid=wx1&js_code=a%20b%26c%3Dd%2F%C3%A9");
   EXPECT_EQ(get.endpoint, "sns/jscode2session");
   std::string json;

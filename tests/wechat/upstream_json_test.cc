@@ -32,9 +32,9 @@ TEST(UpstreamJsonTest, AbsentOrZeroErrcodeIsSuccess) {
 }
 
 TEST(UpstreamJsonTest, BodiesThatAreNotJsonObjectsAreBadResponses) {
-  for (absl::string_view body : {"", "<html><body>502 Bad Gateway</body></html>", "[1,2]",
-                                 "\"text\"", R"({"errcode":0,"errmsg":"ok")", "null",
-                                 R"({"errcode":"0"})", R"({"errcode":1.5})"}) {
+  for (absl::string_view body :
+       {"", "<html><body>502 Bad Gateway</body></html>", "[1,2]", "\"text\"",
+        R"({"errcode":0,"errmsg":"ok")", "null", R"({"errcode":"0"})", R"({"errcode":1.5})"}) {
     absl::StatusOr<UpstreamJson> json = Body(body);
     ASSERT_FALSE(json.ok()) << body;
     EXPECT_EQ(json.status().code(), absl::StatusCode::kUnavailable) << body;
@@ -108,9 +108,8 @@ TEST(ErrcodeTest, EveryDocumentedClassMapsAsTheReadmeSays) {
       {99999, kCall, C::kUnknown, kReasonUnknown},
   };
   for (const ErrcodeCase& c : cases) {
-    absl::StatusOr<UpstreamJson> json =
-        Body(absl::StrCat(R"({"errcode":)", c.errcode, R"(,"errmsg":"some text, rid: 1"})"),
-             c.kind);
+    absl::StatusOr<UpstreamJson> json = Body(
+        absl::StrCat(R"({"errcode":)", c.errcode, R"(,"errmsg":"some text, rid: 1"})"), c.kind);
     ASSERT_FALSE(json.ok()) << c.errcode;
     EXPECT_EQ(json.status().code(), c.code) << c.errcode;
     EXPECT_EQ(ErrorReason(json.status()), c.reason) << c.errcode;
@@ -142,8 +141,7 @@ TEST(JsonObjectTest, TypedReadsNameTheFieldNotTheValue) {
   EXPECT_EQ(ErrorReason(mistyped), kReasonBadResponse);
   EXPECT_THAT(mistyped.message(), HasSubstr("s is not an integer"));
   EXPECT_THAT(mistyped.message(), Not(HasSubstr("TOPSECRET")));
-  EXPECT_THAT(root.String("s", Need::kRequired, 4).status().message(),
-              Not(HasSubstr("TOPSECRET")));
+  EXPECT_THAT(root.String("s", Need::kRequired, 4).status().message(), Not(HasSubstr("TOPSECRET")));
   EXPECT_THAT(root.Object("o", Need::kRequired)->Int("x", Need::kRequired).status().message(),
               HasSubstr("o.x is not an integer"));
   EXPECT_FALSE(root.String("missing", Need::kRequired).ok());

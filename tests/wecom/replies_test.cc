@@ -18,14 +18,13 @@ TEST(ParseWeComSessionTest, Sample) {
   ASSERT_TRUE(session.ok()) << session.status();
   EXPECT_EQ(session->corp_id, "CORPID");
   EXPECT_EQ(session->user_id, "USERID");
-  EXPECT_FALSE(ParseWeComSession(*Body(R"({"corpid":"C","session_key":"kJtdi6RF+Dv67QkbLlPGjw=="})"))
-                   .ok());
+  EXPECT_FALSE(
+      ParseWeComSession(*Body(R"({"corpid":"C","session_key":"kJtdi6RF+Dv67QkbLlPGjw=="})")).ok());
 }
 
 TEST(ParseExternalContactPageTest, ContactFollowUsersAndCursor) {
   v1::GetExternalContactResponse contact;
-  absl::StatusOr<std::string> next = ParseExternalContactPage(
-      *Body(R"({"errcode":0,"errmsg":"ok",
+  absl::StatusOr<std::string> next = ParseExternalContactPage(*Body(R"({"errcode":0,"errmsg":"ok",
         "external_contact":{"external_userid":"woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA","name":"Jack",
           "avatar":"http://p.qlogo.cn/x/0","type":1,"gender":1,"unionid":"ozynqsulJFCZ2z1aYeS8h-nuasdAAA"},
         "follow_user":[{"userid":"rocky","remark":"r","description":"d","createtime":1525779812,
@@ -33,7 +32,7 @@ TEST(ParseExternalContactPageTest, ContactFollowUsersAndCursor) {
           "remark_corp_name":"c","remark_mobiles":["13800000001"],"oper_userid":"rocky",
           "add_way":10,"state":"s","wechat_channels":{"nickname":"n","source":1}}],
         "next_cursor":"NEXT"})"),
-      contact);
+                                                              contact);
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(*next, "NEXT");
   EXPECT_EQ(contact.unionid(), "ozynqsulJFCZ2z1aYeS8h-nuasdAAA");
@@ -64,16 +63,17 @@ TEST(ParseExternalContactPageTest, WeComContactWithoutUnionidAndLastPage) {
 }
 
 TEST(ParseExternalContactPageTest, MistypedBodiesAreBadResponses) {
-  for (absl::string_view body : {
-           R"({})",
-           R"({"external_contact":[]})",
-           R"({"external_contact":{"name":"no id"}})",
-           R"({"external_contact":{"external_userid":"wm1","type":"1"}})",
-           R"({"external_contact":{"external_userid":"wm1"},"follow_user":{}})",
-           R"({"external_contact":{"external_userid":"wm1"},"follow_user":[1]})",
-           R"({"external_contact":{"external_userid":"wm1"},"follow_user":[{"tags":[{"type":"x"}]}]})",
-           R"({"external_contact":{"external_userid":"wm1"},"next_cursor":5})",
-       }) {
+  for (
+      absl::string_view body : {
+          R"({})",
+          R"({"external_contact":[]})",
+          R"({"external_contact":{"name":"no id"}})",
+          R"({"external_contact":{"external_userid":"wm1","type":"1"}})",
+          R"({"external_contact":{"external_userid":"wm1"},"follow_user":{}})",
+          R"({"external_contact":{"external_userid":"wm1"},"follow_user":[1]})",
+          R"({"external_contact":{"external_userid":"wm1"},"follow_user":[{"tags":[{"type":"x"}]}]})",
+          R"({"external_contact":{"external_userid":"wm1"},"next_cursor":5})",
+      }) {
     v1::GetExternalContactResponse contact;
     absl::StatusOr<std::string> next = ParseExternalContactPage(*Body(body), contact);
     ASSERT_FALSE(next.ok()) << body;
