@@ -20,7 +20,7 @@ using TokenCall = absl::AnyInvocable<void(const std::string& token,
                                           absl::AnyInvocable<void(absl::StatusOr<T>) &&> done)>;
 
 // Whether the call's outcome says upstream rejected the token (typically an
-// errcode for which IsTokenRejectedErrcode holds).
+// 40001, 40014 or 42001: wechat::IsTokenRejected).
 template <typename T>
 using IsTokenError = absl::AnyInvocable<bool(const absl::StatusOr<T>&) const>;
 

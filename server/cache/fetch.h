@@ -27,8 +27,8 @@ using FetchCallback = absl::AnyInvocable<void(absl::StatusOr<FetchedValue>) &&>;
 // caller's.
 //
 // Errors: whatever the typed client returns. Mark configuration errors with
-// MarkConfigError (or give them an ErrorInfo reason ending in
-// "_MISCONFIGURED") so the cache holds them instead of retrying; every other
+// MarkConfigError (or give them the ErrorInfo reason
+// WECHAT_APP_MISCONFIGURED) so the cache holds them instead of retrying; every other
 // error is treated as transient and retried with backoff.
 using Fetcher = absl::AnyInvocable<void(absl::Time deadline, FetchCallback done) const>;
 
@@ -37,20 +37,9 @@ using Fetcher = absl::AnyInvocable<void(absl::Time deadline, FetchCallback done)
 // them from memory for config_error_hold instead of spending quota.
 absl::Status MarkConfigError(absl::Status status);
 
-// Whether the status carries the MarkConfigError tag or an ErrorInfo reason
-// ending in "_MISCONFIGURED" (e.g. WECHAT_APP_MISCONFIGURED).
+// Whether the status carries the MarkConfigError tag or the ErrorInfo reason
+// WECHAT_APP_MISCONFIGURED.
 bool IsConfigError(const absl::Status& status);
-
-// Upstream errcodes that, answered by a token or ticket endpoint, mean the
-// credentials are misconfigured (wechat-api.md §2.1): 40001 (secret wrong, on
-// the token endpoint only), 40013, 40125, 40164, 60020, 40056, 40091. For
-// typed clients building their fetchers.
-bool IsCredentialConfigErrcode(int errcode);
-
-// Upstream errcodes that reject the access token a call was made with:
-// 40001, 40014, 42001. The caller refreshes that token and retries once
-// (CallWithToken).
-bool IsTokenRejectedErrcode(int errcode);
 
 }  // namespace wxgate::cache
 

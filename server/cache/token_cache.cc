@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "server/cache/token_cache_fetch.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::cache {
 
@@ -21,7 +22,7 @@ constexpr absl::string_view kRefreshRefusedKey = "wxgate/cache/refresh_refused";
 
 absl::Status RefreshRefused(absl::string_view message) {
   absl::Status status =
-      MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_REJECTED_AGAIN", message);
+      MakeError(absl::StatusCode::kUnavailable, reason::kCredentialRejectedAgain, message);
   status.SetPayload(kRefreshRefusedKey, absl::Cord("1"));
   return status;
 }
@@ -61,7 +62,7 @@ absl::Status ForWaiters(absl::Status status) {
 }
 
 absl::Status WaitDeadlineError() {
-  return MakeError(absl::StatusCode::kDeadlineExceeded, "DEADLINE_EXCEEDED",
+  return MakeError(absl::StatusCode::kDeadlineExceeded, reason::kDeadlineExceeded,
                    "deadline passed while waiting for an upstream credential");
 }
 
@@ -116,7 +117,7 @@ TokenCache::Entry* TokenCache::Find(absl::string_view key) {
 TokenCache::WaitId TokenCache::Get(absl::string_view key, absl::Time deadline, ValueCallback done) {
   Entry* entry = Find(key);
   if (entry == nullptr) {
-    std::move(done)(MakeError(absl::StatusCode::kNotFound, "CREDENTIAL_NOT_CONFIGURED",
+    std::move(done)(MakeError(absl::StatusCode::kNotFound, reason::kCredentialNotConfigured,
                               "no credential is registered under this key"));
     return 0;
   }
@@ -213,7 +214,7 @@ void TokenCache::Entry::Cancel(WaitId id) {
     done = std::move(it->done);
     waiters_.erase(it);
   }
-  std::move(done)(MakeError(absl::StatusCode::kCancelled, "CANCELLED",
+  std::move(done)(MakeError(absl::StatusCode::kCancelled, reason::kCancelled,
                             "stopped waiting for an upstream credential"));
 }
 
@@ -279,7 +280,7 @@ void TokenCache::Entry::OnWaiterTimer(uint64_t seq) {
 }
 
 void TokenCache::Entry::OnWatchdog(uint64_t generation) {
-  Finish(generation, MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_UNAVAILABLE",
+  Finish(generation, MakeError(absl::StatusCode::kUnavailable, reason::kCredentialUnavailable,
                                "the upstream credential fetch did not complete in time"));
 }
 
@@ -309,7 +310,7 @@ void TokenCache::Entry::Finish(uint64_t generation, absl::StatusOr<StoredValue> 
       fresh = std::make_shared<const StoredValue>(*std::move(result));
     } else {
       expired_on_arrival = true;
-      error = MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_UNAVAILABLE",
+      error = MakeError(absl::StatusCode::kUnavailable, reason::kCredentialUnavailable,
                         "the fetched upstream credential expired before it could be used");
     }
   } else {
@@ -393,8 +394,8 @@ void TokenCache::Entry::Shutdown() {
     ArmWaiterTimerLocked(absl::InfiniteFuture());
   }
   for (Waiter& waiter : waiters) {
-    std::move(waiter.done)(
-        MakeError(absl::StatusCode::kCancelled, "CANCELLED", "the token cache is shutting down"));
+    std::move(waiter.done)(MakeError(absl::StatusCode::kCancelled, reason::kCancelled,
+                                     "the token cache is shutting down"));
   }
 }
 

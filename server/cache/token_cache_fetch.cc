@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::cache::cache_internal {
 
@@ -95,7 +96,7 @@ void FetchFlow::OnFetched(std::unique_ptr<FetchFlow> self, absl::StatusOr<Fetche
   }
   if (fetched->expires_in < absl::ZeroDuration() || fetched->value.empty()) {
     Done(std::move(self),
-         MakeError(absl::StatusCode::kUnavailable, "CREDENTIAL_UNAVAILABLE",
+         MakeError(absl::StatusCode::kUnavailable, reason::kCredentialUnavailable,
                    "upstream returned an empty credential or a negative lifetime"));
     return;
   }

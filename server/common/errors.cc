@@ -3,6 +3,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/reasons.h"
 
 namespace wxgate {
 namespace {
@@ -23,7 +24,7 @@ absl::Status MakeError(
 }
 
 absl::Status InvalidField(absl::string_view field, absl::string_view message) {
-  return MakeError(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
+  return MakeError(absl::StatusCode::kInvalidArgument, reason::kInvalidArgument,
                    absl::StrCat(field, ": ", message), {{"field", field}});
 }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::config {
 
@@ -19,7 +20,7 @@ absl::StatusOr<const App*> AppDirectory::Require(absl::string_view name,
     // The name is echoed only when it is short and printable: it came from the caller.
     bool printable = name.size() <= 64 && std::all_of(name.begin(), name.end(),
                                                       [](char c) { return c > 0x20 && c < 0x7f; });
-    return MakeError(absl::StatusCode::kNotFound, "APP_NOT_FOUND",
+    return MakeError(absl::StatusCode::kNotFound, reason::kAppNotFound,
                      printable ? absl::StrCat("no app named \"", name, "\" is configured")
                                : std::string("no app with that name is configured"),
                      {{"field", "app"}});
@@ -31,7 +32,7 @@ absl::StatusOr<const App*> AppDirectory::Require(absl::string_view name,
   std::string wanted = absl::StrJoin(kinds, " or ", [](std::string* out, AppKind kind) {
     absl::StrAppend(out, AppKindName(kind));
   });
-  return MakeError(absl::StatusCode::kFailedPrecondition, "APP_KIND_MISMATCH",
+  return MakeError(absl::StatusCode::kFailedPrecondition, reason::kAppKindMismatch,
                    absl::StrCat(rpc, " needs a ", wanted, " app; \"", app->name, "\" is a ",
                                 AppKindName(app->kind)),
                    {{"app", app->name}, {"kind", AppKindName(app->kind)}});

@@ -8,6 +8,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/crypto/digest.h"
 
 namespace wxgate::crypto {
@@ -37,14 +38,15 @@ absl::Status Invalid(absl::string_view reason, absl::string_view message) {
 }
 
 absl::Status OpenSslFailed() {
-  return MakeError(absl::StatusCode::kInternal, "CRYPTO_FAILURE", "AES-128-CBC failed in OpenSSL");
+  return MakeError(absl::StatusCode::kInternal, reason::kCryptoFailure,
+                   "AES-128-CBC failed in OpenSSL");
 }
 
 absl::Status CheckKeyAndIv(absl::string_view key, absl::string_view iv) {
   if (key.size() != kAes128KeySize) {
-    return Invalid(kReasonAesBadKeyLength, "AES-128 key is not 16 bytes");
+    return Invalid(reason::kAesBadKeyLength, "AES-128 key is not 16 bytes");
   }
-  if (iv.size() != kAesBlockSize) return Invalid(kReasonAesBadIvLength, "iv is not 16 bytes");
+  if (iv.size() != kAesBlockSize) return Invalid(reason::kAesBadIvLength, "iv is not 16 bytes");
   return absl::OkStatus();
 }
 
@@ -82,7 +84,7 @@ absl::StatusOr<std::string> Aes128CbcDecrypt(absl::string_view key, absl::string
   if (absl::Status s = CheckKeyAndIv(key, iv); !s.ok()) return s;
   if (ciphertext.empty() || ciphertext.size() % kAesBlockSize != 0 ||
       ciphertext.size() > kMaxInput) {
-    return Invalid(kReasonAesBadCiphertextLength,
+    return Invalid(reason::kAesBadCiphertextLength,
                    "ciphertext is empty or not a multiple of 16 bytes");
   }
   CipherCtx ctx(EVP_CIPHER_CTX_new());
@@ -105,7 +107,7 @@ absl::StatusOr<std::string> Aes128CbcDecrypt(absl::string_view key, absl::string
     return OpenSslFailed();
   }
   const size_t pad = Pkcs7PadLength(out + plaintext.size() - kAesBlockSize);
-  if (pad == 0) return Invalid(kReasonAesBadPadding, "bad PKCS#7 padding");
+  if (pad == 0) return Invalid(reason::kAesBadPadding, "bad PKCS#7 padding");
   // Clear the padding bytes before shrinking so resize leaves no trace of them.
   OPENSSL_cleanse(out + plaintext.size() - pad, pad);
   plaintext.resize(plaintext.size() - pad);
@@ -117,7 +119,7 @@ absl::StatusOr<std::string> Aes128CbcEncrypt(absl::string_view key, absl::string
                                              absl::string_view plaintext) {
   if (absl::Status s = CheckKeyAndIv(key, iv); !s.ok()) return s;
   if (plaintext.size() > kMaxInput) {
-    return Invalid(kReasonAesBadCiphertextLength, "plaintext too long");
+    return Invalid(reason::kAesBadCiphertextLength, "plaintext too long");
   }
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr ||

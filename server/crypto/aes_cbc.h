@@ -6,22 +6,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::crypto {
 
 inline constexpr size_t kAesBlockSize = 16;
 inline constexpr size_t kAes128KeySize = 16;
 
-// ErrorInfo reasons of Aes128CbcDecrypt, one per failure class so callers can
-// map each to their own contract (all carry INVALID_ARGUMENT). Messages name
-// the class only: never key, iv or data bytes.
-inline constexpr absl::string_view kReasonAesBadKeyLength = "AES_BAD_KEY_LENGTH";
-inline constexpr absl::string_view kReasonAesBadIvLength = "AES_BAD_IV_LENGTH";
-inline constexpr absl::string_view kReasonAesBadCiphertextLength = "AES_BAD_CIPHERTEXT_LENGTH";
-inline constexpr absl::string_view kReasonAesBadPadding = "AES_BAD_PADDING";
-
 // AES-128-CBC decryption with strict PKCS#7: the last byte n must be 1..16 and
-// the last n bytes must all equal n; anything else is kReasonAesBadPadding,
+// the last n bytes must all equal n; anything else is reason::kAesBadPadding,
 // checked in constant time over the final block. Unauthenticated CBC: a
 // correct result proves nothing about who produced the ciphertext, and an
 // attacker who controls the iv controls the first plaintext block.

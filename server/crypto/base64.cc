@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/crypto/digest.h"
 
 namespace wxgate::crypto {
@@ -50,7 +51,7 @@ struct ArithmeticSextet {
 };
 
 absl::Status Invalid(absl::string_view why) {
-  return MakeError(absl::StatusCode::kInvalidArgument, kReasonInvalidBase64,
+  return MakeError(absl::StatusCode::kInvalidArgument, reason::kInvalidBase64,
                    absl::StrCat("invalid base64: ", why));
 }
 

@@ -8,10 +8,6 @@
 
 namespace wxgate::crypto {
 
-// ErrorInfo reason of every Base64Decode failure. Callers that decode a request
-// field wrap it in InvalidField(<field>, ...) instead of passing it on.
-inline constexpr absl::string_view kReasonInvalidBase64 = "INVALID_BASE64";
-
 // Largest input Base64Decode accepts; the OpenSSL API takes an int length.
 inline constexpr size_t kMaxBase64Input = size_t{1} << 30;
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::crypto {
 namespace {
@@ -45,7 +46,7 @@ class RandomPool {
 
 absl::StatusOr<std::string> RandomAlphanumeric(size_t length) {
   if (length > kMaxRandomLength) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
+    return MakeError(absl::StatusCode::kInvalidArgument, reason::kInvalidArgument,
                      "random string length over the maximum");
   }
   thread_local RandomPool pool;
@@ -53,7 +54,7 @@ absl::StatusOr<std::string> RandomAlphanumeric(size_t length) {
   for (size_t i = 0; i < length;) {
     uint8_t byte = 0;
     if (!pool.Next(byte)) {
-      return MakeError(absl::StatusCode::kInternal, "RANDOM_FAILED",
+      return MakeError(absl::StatusCode::kInternal, reason::kRandomFailed,
                        "the random number generator failed");
     }
     if (byte < kAcceptBelow) out[i++] = kAlphabet[byte % kAlphabetSize];

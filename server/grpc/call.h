@@ -130,7 +130,7 @@ class ReplySink {
 
 // The one-shot handle a handler answers its call with, from any thread.
 // Move-only. Dropping it unanswered answers the call INTERNAL
-// ("DROPPED_REPLY"), so no call is ever left hanging.
+// (reason INTERNAL), so no call is ever left hanging.
 template <class Response>
 class Responder {
  public:

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::rpc {
 
@@ -44,7 +45,7 @@ absl::StatusOr<HealthCheckResponse> HealthService::Check(const HealthCheckReques
   bool ending = false;
   const Status status = StatusOf(request.service(), ending);
   if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
-    return MakeError(absl::StatusCode::kNotFound, "UNKNOWN_SERVICE",
+    return MakeError(absl::StatusCode::kNotFound, reason::kUnknownService,
                      "no such service: ask for \"\" (the whole server) or a wxgate.v1 service",
                      {{"field", "service"}});
   }

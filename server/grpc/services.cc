@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/log.h"
+#include "server/common/reasons.h"
 #include "server/common/reply.h"
 #include "server/common/request_scope.h"
 
@@ -23,14 +24,15 @@ LogSeverity SeverityOf(const absl::Status& status) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kResourceExhausted:
-      return ErrorReason(status) == "APP_KIND_MISMATCH" || ErrorReason(status) == "NO_SESSION" ||
-                     ErrorReason(status) == "SESSION_KEY_STALE" ||
-                     ErrorReason(status) == "APP_HAS_NO_AGENT"
+      return ErrorReason(status) == reason::kAppKindMismatch ||
+                     ErrorReason(status) == reason::kNoSession ||
+                     ErrorReason(status) == reason::kSessionKeyStale ||
+                     ErrorReason(status) == reason::kAppHasNoAgent
                  ? LogSeverity::kDebug
                  : LogSeverity::kWarning;
     case absl::StatusCode::kPermissionDenied:
-      return ErrorReason(status) == "WECHAT_API_UNAUTHORIZED" ? LogSeverity::kWarning
-                                                              : LogSeverity::kDebug;
+      return ErrorReason(status) == reason::kWechatApiUnauthorized ? LogSeverity::kWarning
+                                                                   : LogSeverity::kDebug;
     default:
       return LogSeverity::kDebug;
   }

@@ -10,6 +10,7 @@
 #include "server/cache/call_with_token.h"
 #include "server/common/cancel_list.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/common/validate.h"
 #include "server/identity/user_data.h"
 
@@ -164,7 +165,7 @@ void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDat
           absl::Status malformed = CheckUserDataFields(input);
           if (!malformed.ok()) return std::move(reply)(malformed);
           return std::move(reply)(MakeError(
-              absl::StatusCode::kFailedPrecondition, kReasonNoSession,
+              absl::StatusCode::kFailedPrecondition, reason::kNoSession,
               absl::StrCat("no session: call ", wecom ? "WeComCode2Session" : "Code2Session",
                            " first (no session_key is held for this ", user_field, ")"),
               {{"field", user_field}}));
@@ -176,7 +177,7 @@ void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDat
         // its own data: never hand back an openid that is not the session's.
         if (!wecom && !data->openid.empty() && data->openid != req->openid()) {
           return std::move(reply)(
-              MakeError(absl::StatusCode::kPermissionDenied, kReasonOpenidMismatch,
+              MakeError(absl::StatusCode::kPermissionDenied, reason::kOpenidMismatch,
                         "the decrypted openId is not the openid whose session_key decrypted it"));
         }
         v1::DecryptUserDataResponse response;

@@ -19,11 +19,6 @@
 
 namespace wxgate::identity {
 
-// ErrorInfo reasons of IdentityService besides the upstream ones (API
-// contract: proto/wxgate/v1/identity.proto and the README's error table).
-inline constexpr absl::string_view kReasonNoSession = "NO_SESSION";
-inline constexpr absl::string_view kReasonOpenidMismatch = "OPENID_MISMATCH";
-
 struct IdentityOptions {
   // Decrypted data whose watermark is older than this is refused;
   // InfiniteDuration: no limit.

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/crypto/aes_cbc.h"
 #include "server/crypto/base64.h"
 #include "server/crypto/digest.h"
@@ -21,7 +22,7 @@ constexpr size_t kMaxEchoedAppId = 64;
 // One message for every way the data fails to decrypt: distinguishing bad
 // padding from bad JSON would make DecryptUserData a padding oracle.
 absl::Status DoesNotDecrypt() {
-  return MakeError(absl::StatusCode::kFailedPrecondition, kReasonSessionKeyStale,
+  return MakeError(absl::StatusCode::kFailedPrecondition, reason::kSessionKeyStale,
                    "session_key is stale: the data does not decrypt under the held key; "
                    "call wx.login and Code2Session again");
 }
@@ -67,20 +68,21 @@ absl::Status CheckWatermark(const UserDataInput& input, const UserData& data) {
   if (data.watermark_appid != input.expected_appid) {
     const absl::string_view got =
         absl::string_view(data.watermark_appid).substr(0, kMaxEchoedAppId);
-    return MakeError(absl::StatusCode::kPermissionDenied, kReasonWatermarkMismatch,
+    return MakeError(absl::StatusCode::kPermissionDenied, reason::kWatermarkMismatch,
                      absl::StrCat("the data's watermark appid \"", got, "\" is not this app's \"",
                                   input.expected_appid, "\""));
   }
   if (input.max_watermark_age == absl::InfiniteDuration()) return absl::OkStatus();
   if (input.now == absl::InfinitePast()) {
     // A limit without a clock reading would pass everything; fail closed.
-    return MakeError(absl::StatusCode::kInternal, "INTERNAL", "watermark age limit without now");
+    return MakeError(absl::StatusCode::kInternal, reason::kInternal,
+                     "watermark age limit without now");
   }
   // An absent or mistyped timestamp reads as 0; WeChat's are always positive.
   const absl::Duration age = input.now - absl::FromUnixSeconds(data.watermark_timestamp);
   if (data.watermark_timestamp <= 0 || age > input.max_watermark_age) {
     return MakeError(
-        absl::StatusCode::kPermissionDenied, kReasonWatermarkExpired,
+        absl::StatusCode::kPermissionDenied, reason::kWatermarkExpired,
         absl::StrCat("the data's watermark is ", absl::FormatDuration(age),
                      " old, over the limit of ", absl::FormatDuration(input.max_watermark_age)));
   }
@@ -201,7 +203,7 @@ absl::StatusOr<UserData> DecryptUserData(const UserDataInput& input) {
   absl::StatusOr<std::string> iv = DecodeIv(input.iv);
   if (!iv.ok()) return iv.status();
   if (input.expected_appid.empty()) {
-    return MakeError(absl::StatusCode::kInternal, "INTERNAL", "no expected watermark appid");
+    return MakeError(absl::StatusCode::kInternal, reason::kInternal, "no expected watermark appid");
   }
 
   absl::StatusOr<std::string> key = crypto::Base64DecodeSecret(input.session_key);
@@ -209,7 +211,7 @@ absl::StatusOr<UserData> DecryptUserData(const UserDataInput& input) {
     if (key.ok()) crypto::Cleanse(*key);
   };
   if (!key.ok() || key->size() != crypto::kAes128KeySize) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, kReasonSessionKeyStale,
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kSessionKeyStale,
                      "session_key is stale: the held key is not 16 bytes of base64; "
                      "call wx.login and Code2Session again");
   }
@@ -217,7 +219,7 @@ absl::StatusOr<UserData> DecryptUserData(const UserDataInput& input) {
   absl::StatusOr<std::string> plaintext = crypto::Aes128CbcDecrypt(*key, *iv, *ciphertext);
   if (!plaintext.ok()) {
     // Lengths were checked above; what is left is padding or OpenSSL itself.
-    if (ErrorReason(plaintext.status()) == crypto::kReasonAesBadPadding) return DoesNotDecrypt();
+    if (ErrorReason(plaintext.status()) == reason::kAesBadPadding) return DoesNotDecrypt();
     return plaintext.status();
   }
   absl::StatusOr<UserData> data = ParseUserDataJson(*plaintext);
@@ -228,7 +230,7 @@ absl::StatusOr<UserData> DecryptUserData(const UserDataInput& input) {
   if (!input.signature.empty() &&
       !crypto::ConstantTimeEquals(crypto::Sha1HexConcat({input.raw_data, input.session_key}),
                                   input.signature)) {
-    return MakeError(absl::StatusCode::kPermissionDenied, kReasonSignatureMismatch,
+    return MakeError(absl::StatusCode::kPermissionDenied, reason::kSignatureMismatch,
                      "signature does not match sha1(raw_data + session_key)");
   }
   return data;

@@ -11,13 +11,6 @@
 
 namespace wxgate::identity {
 
-// ErrorInfo reasons DecryptUserData returns besides INVALID_ARGUMENT (API
-// contract: DecryptUserData in proto/wxgate/v1/identity.proto).
-inline constexpr absl::string_view kReasonSessionKeyStale = "SESSION_KEY_STALE";
-inline constexpr absl::string_view kReasonWatermarkMismatch = "WATERMARK_MISMATCH";
-inline constexpr absl::string_view kReasonWatermarkExpired = "WATERMARK_EXPIRED";
-inline constexpr absl::string_view kReasonSignatureMismatch = "SIGNATURE_MISMATCH";
-
 // Longest encrypted_data accepted, in base64 characters.
 inline constexpr size_t kMaxEncryptedDataLength = 64 * 1024;
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::signature {
 namespace {
@@ -17,8 +18,8 @@ constexpr size_t kMaxHostLength = 253;
 constexpr size_t kMaxLabelLength = 63;
 
 absl::Status BadUrl(absl::string_view why) {
-  return MakeError(absl::StatusCode::kInvalidArgument, kReasonInvalidUrl, absl::StrCat("url ", why),
-                   {{"field", "url"}});
+  return MakeError(absl::StatusCode::kInvalidArgument, reason::kInvalidUrl,
+                   absl::StrCat("url ", why), {{"field", "url"}});
 }
 
 bool IsHostChar(char c) { return absl::ascii_isalnum(c) || c == '-' || c == '_'; }
@@ -128,7 +129,7 @@ bool HostMatchesPattern(absl::string_view host, absl::string_view pattern) {
 }
 
 absl::Status HostNotAllowedError(absl::string_view host) {
-  return MakeError(absl::StatusCode::kPermissionDenied, kReasonUrlHostNotAllowed,
+  return MakeError(absl::StatusCode::kPermissionDenied, reason::kUrlHostNotAllowed,
                    absl::StrCat("url host ", host, " is not in the app's allowed_page_hosts"),
                    {{"host", host}});
 }

@@ -12,9 +12,6 @@
 namespace wxgate::signature {
 
 inline constexpr size_t kMaxPageUrlLength = 4096;
-// ErrorInfo reasons (API contract: proto/wxgate/v1/signature.proto).
-inline constexpr absl::string_view kReasonInvalidUrl = "INVALID_URL";
-inline constexpr absl::string_view kReasonUrlHostNotAllowed = "URL_HOST_NOT_ALLOWED";
 
 struct PageUrl {
   // The bytes to sign: the input up to (not including) its first '#', with

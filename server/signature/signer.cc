@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/crypto/random.h"
 #include "server/signature/jsapi_signature.h"
 #include "server/signature/page_url.h"
@@ -47,7 +48,7 @@ void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigReque
   if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
   if ((*entries)->agent_ticket == nullptr) {
     return std::move(reply)(MakeError(
-        absl::StatusCode::kFailedPrecondition, kReasonNoAgent,
+        absl::StatusCode::kFailedPrecondition, reason::kAppHasNoAgent,
         absl::StrCat("app \"", (*app)->name,
                      "\" has no agent_id: wx.agentConfig needs a WeCom app with an agent"),
         {{"app", (*app)->name}}));

@@ -10,10 +10,6 @@
 
 namespace wxgate::signature {
 
-// ErrorInfo reason for SignAgentConfig on a WeCom app configured without an
-// agent_id (a customer-contact or KF secret).
-inline constexpr absl::string_view kReasonNoAgent = "APP_HAS_NO_AGENT";
-
 // SignatureService's logic: validates the page URL, takes the ticket from the
 // token cache (inline on a hit; otherwise when the single shared fetch ends)
 // and signs. Free of gRPC types.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/common/validate.h"
 
 namespace wxgate::token {
@@ -19,7 +20,7 @@ void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenR
   reply = NamingApp((*app)->name, std::move(reply));
   if (!(*app)->token_service_enabled) {
     return std::move(reply)(MakeError(
-        absl::StatusCode::kPermissionDenied, kReasonDisabled,
+        absl::StatusCode::kPermissionDenied, reason::kTokenServiceDisabled,
         absl::StrCat("app \"", (*app)->name,
                      "\" does not hand out its access token: set token_service_enabled in its "
                      "config to allow it"),

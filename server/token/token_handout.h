@@ -10,9 +10,6 @@
 
 namespace wxgate::token {
 
-// ErrorInfo reason when an app's config does not enable the TokenService.
-inline constexpr absl::string_view kReasonDisabled = "TOKEN_SERVICE_DISABLED";
-
 // TokenService's logic: hands an app's cached access token to internal
 // services, with compare-and-refresh for a token they report as rejected.
 // Off per app unless token_service_enabled: a handed-out token is a credential.

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/common/reasons.h"
 #include "server/upstream/curl_status.h"
 #include "server/upstream/curl_transfer.h"
 
@@ -269,7 +270,7 @@ void CurlHttpClient::Admit(Batch& batch) {
     // Cancelled while still queued: nothing reaches libcurl.
     if (!cancelled.empty() && cancelled.erase(transfer->id) > 0) {
       const absl::string_view endpoint = EndpointName(transfer->request);
-      Complete(std::move(transfer), UpstreamError(absl::StatusCode::kCancelled, kReasonCancelled,
+      Complete(std::move(transfer), UpstreamError(absl::StatusCode::kCancelled, reason::kCancelled,
                                                   endpoint, "cancelled"));
       continue;
     }
@@ -284,8 +285,8 @@ void CurlHttpClient::Admit(Batch& batch) {
     // the server sees the client leave.
     Detach(*transfer);
     const absl::string_view endpoint = EndpointName(transfer->request);
-    Complete(std::move(transfer),
-             UpstreamError(absl::StatusCode::kCancelled, kReasonCancelled, endpoint, "cancelled"));
+    Complete(std::move(transfer), UpstreamError(absl::StatusCode::kCancelled, reason::kCancelled,
+                                                endpoint, "cancelled"));
   }
 }
 
@@ -295,18 +296,19 @@ void CurlHttpClient::Begin(std::unique_ptr<CurlTransfer> transfer) {
   const absl::Duration left = transfer->request.deadline - absl::Now();
   if (left <= absl::ZeroDuration()) {
     Complete(std::move(transfer),
-             UpstreamError(absl::StatusCode::kDeadlineExceeded, kReasonTimeout, endpoint,
+             UpstreamError(absl::StatusCode::kDeadlineExceeded, reason::kUpstreamTimeout, endpoint,
                            "the deadline passed before the request was sent"));
     return;
   }
   if (!absl::StartsWithIgnoreCase(transfer->request.url, "https://")) {
-    Complete(std::move(transfer), UpstreamError(absl::StatusCode::kInvalidArgument, kReasonBadUrl,
-                                                endpoint, "not an https:// URL"));
+    Complete(std::move(transfer),
+             UpstreamError(absl::StatusCode::kInvalidArgument, reason::kUpstreamUrlInvalid,
+                           endpoint, "not an https:// URL"));
     return;
   }
   transfer->easy = AcquireEasy();
   if (transfer->easy == nullptr) {
-    Complete(std::move(transfer), UpstreamError(absl::StatusCode::kInternal, kReasonInternal,
+    Complete(std::move(transfer), UpstreamError(absl::StatusCode::kInternal, reason::kInternal,
                                                 endpoint, "curl_easy_init failed"));
     return;
   }
@@ -315,7 +317,7 @@ void CurlHttpClient::Begin(std::unique_ptr<CurlTransfer> transfer) {
   if (code != CURLE_OK) {
     failure = CurlTransferStatus(code, endpoint, "");
   } else if (curl_multi_add_handle(multi_, transfer->easy) != CURLM_OK) {
-    failure = UpstreamError(absl::StatusCode::kInternal, kReasonInternal, endpoint,
+    failure = UpstreamError(absl::StatusCode::kInternal, reason::kInternal, endpoint,
                             "curl_multi_add_handle failed");
   }
   if (!failure.ok()) {
@@ -376,7 +378,7 @@ void CurlHttpClient::Shutdown(std::vector<std::unique_ptr<CurlTransfer>> submitt
     for (std::unique_ptr<CurlTransfer>& transfer : ending) {
       const absl::string_view endpoint = EndpointName(transfer->request);
       Complete(std::move(transfer),
-               UpstreamError(absl::StatusCode::kCancelled, kReasonCancelled, endpoint,
+               UpstreamError(absl::StatusCode::kCancelled, reason::kCancelled, endpoint,
                              "cancelled: the HTTP client is shutting down"));
     }
     // Whatever those callbacks started is cancelled in the next round.

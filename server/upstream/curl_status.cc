@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::upstream {
 
@@ -20,16 +21,16 @@ absl::Status UpstreamError(absl::StatusCode code, absl::string_view reason,
 absl::Status CurlTransferStatus(CURLcode code, absl::string_view endpoint,
                                 absl::string_view error_buffer) {
   absl::StatusCode status_code = absl::StatusCode::kUnavailable;
-  absl::string_view reason = kReasonUnavailable;
+  absl::string_view reason = reason::kUpstreamUnavailable;
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       status_code = absl::StatusCode::kDeadlineExceeded;
-      reason = kReasonTimeout;
+      reason = reason::kUpstreamTimeout;
       break;
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
       status_code = absl::StatusCode::kInvalidArgument;
-      reason = kReasonBadUrl;
+      reason = reason::kUpstreamUrlInvalid;
       break;
     case CURLE_OUT_OF_MEMORY:
     case CURLE_FAILED_INIT:
@@ -37,7 +38,7 @@ absl::Status CurlTransferStatus(CURLcode code, absl::string_view endpoint,
     case CURLE_NOT_BUILT_IN:
     case CURLE_UNKNOWN_OPTION:
       status_code = absl::StatusCode::kInternal;
-      reason = kReasonInternal;
+      reason = reason::kInternal;
       break;
     default:
       break;

@@ -10,14 +10,6 @@
 
 namespace wxgate::upstream {
 
-// ErrorInfo reasons of the statuses a CurlHttpClient reports. The typed
-// clients (server/wechat) use the same names for what they pass on.
-inline constexpr absl::string_view kReasonUnavailable = "UPSTREAM_UNAVAILABLE";
-inline constexpr absl::string_view kReasonTimeout = "UPSTREAM_TIMEOUT";
-inline constexpr absl::string_view kReasonCancelled = "CANCELLED";
-inline constexpr absl::string_view kReasonBadUrl = "UPSTREAM_URL_INVALID";
-inline constexpr absl::string_view kReasonInternal = "INTERNAL";
-
 // `text` made safe for an error message: cut at the first '?' or '#' (what
 // follows may be a URL's query, which carries secrets and tokens) and
 // trimmed of surrounding whitespace. libcurl's error buffer names hosts and

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/reasons.h"
 #include "server/upstream/curl_status.h"
 
 namespace wxgate::upstream {
@@ -160,11 +161,11 @@ absl::StatusOr<HttpResponse> TransferOutcome(CurlTransfer& transfer, CURLcode co
     return response;
   }
   if (transfer.oversize || code == CURLE_FILESIZE_EXCEEDED) {
-    return UpstreamError(absl::StatusCode::kUnavailable, kReasonUnavailable, endpoint,
+    return UpstreamError(absl::StatusCode::kUnavailable, reason::kUpstreamUnavailable, endpoint,
                          absl::StrCat("response over ", transfer.max_body, " bytes"));
   }
   if (transfer.resend_refused) {
-    return UpstreamError(absl::StatusCode::kUnavailable, kReasonUnavailable, endpoint,
+    return UpstreamError(absl::StatusCode::kUnavailable, reason::kUpstreamUnavailable, endpoint,
                          "the connection closed before any answer; a single_use request is not "
                          "sent twice");
   }

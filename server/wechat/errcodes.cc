@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::wechat {
 namespace {
@@ -19,15 +20,16 @@ Mapping Classify(EndpointKind kind, int64_t errcode) {
   using C = absl::StatusCode;
   switch (errcode) {
     case -1:
-      return {C::kUnavailable, kReasonBusy, "system busy"};
+      return {C::kUnavailable, reason::kWechatBusy, "system busy"};
     case 40001:
       if (kind == EndpointKind::kCredential) {
-        return {C::kFailedPrecondition, kReasonMisconfigured, "the app's secret was rejected"};
+        return {C::kFailedPrecondition, reason::kWechatAppMisconfigured,
+                "the app's secret was rejected"};
       }
-      return {C::kUnavailable, kReasonTokenRejected, "the access token was rejected"};
+      return {C::kUnavailable, reason::kWechatTokenRejected, "the access token was rejected"};
     case 40014:
     case 42001:
-      return {C::kUnavailable, kReasonTokenRejected, "the access token was rejected"};
+      return {C::kUnavailable, reason::kWechatTokenRejected, "the access token was rejected"};
     case 40002:
     case 40013:
     case 40056:
@@ -37,34 +39,36 @@ Mapping Classify(EndpointKind kind, int64_t errcode) {
     case 41002:
     case 41004:
     case 60020:
-      return {C::kFailedPrecondition, kReasonMisconfigured,
+      return {C::kFailedPrecondition, reason::kWechatAppMisconfigured,
               "the app's configuration (app id, secret, agent, IP allowlist) was rejected"};
     case 40029:
     case 40163:
     case 41008:
-      return {C::kInvalidArgument, kReasonInvalidCode,
+      return {C::kInvalidArgument, reason::kWechatInvalidCode,
               "the code is invalid, expired, already used or for another app"};
     case 40096:
-      return {C::kInvalidArgument, kReasonInvalidExternalUserid, "the external userid is invalid"};
+      return {C::kInvalidArgument, reason::kWecomInvalidExternalUserid,
+              "the external userid is invalid"};
     case 84061:
-      return {C::kNotFound, kReasonNoRelationship,
+      return {C::kNotFound, reason::kWecomNoRelationship,
               "no external-contact relationship with this customer"};
     case 60111:
-      return {C::kNotFound, kReasonUserNotFound, "no such user"};
+      return {C::kNotFound, reason::kWecomUserNotFound, "no such user"};
     case 40226:
-      return {C::kPermissionDenied, kReasonUserBlocked, "the user is blocked as high-risk"};
+      return {C::kPermissionDenied, reason::kWechatUserBlocked, "the user is blocked as high-risk"};
     case 48001:
     case 48002:
     case 60011:
-      return {C::kPermissionDenied, kReasonUnauthorized, "the app may not call this API"};
+      return {C::kPermissionDenied, reason::kWechatApiUnauthorized,
+              "the app may not call this API"};
     case 45009:
     case 45011:
     case 45033:
-      return {C::kResourceExhausted, kReasonRateLimited, "an upstream quota is spent"};
+      return {C::kResourceExhausted, reason::kWechatRateLimited, "an upstream quota is spent"};
     case 40093:
-      return {C::kUnavailable, kReasonTicketRejected, "the jsapi ticket was rejected"};
+      return {C::kUnavailable, reason::kWechatTicketRejected, "the jsapi ticket was rejected"};
     default:
-      return {C::kUnknown, kReasonUnknown, "unexpected errcode"};
+      return {C::kUnknown, reason::kWechatError, "unexpected errcode"};
   }
 }
 
@@ -88,13 +92,13 @@ int64_t StatusErrcode(const absl::Status& status) {
 }
 
 bool IsTokenRejected(const absl::Status& status) {
-  return !status.ok() && ErrorReason(status) == kReasonTokenRejected;
+  return !status.ok() && ErrorReason(status) == reason::kWechatTokenRejected;
 }
 
 bool IsRetryable(const absl::Status& status) {
   if (status.ok()) return false;
   const std::string reason = ErrorReason(status);
-  return reason == kReasonBusy || reason == kReasonUnavailable;
+  return reason == reason::kWechatBusy || reason == reason::kUpstreamUnavailable;
 }
 
 }  // namespace wxgate::wechat

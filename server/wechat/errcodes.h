@@ -8,25 +8,6 @@
 
 namespace wxgate::wechat {
 
-// ErrorInfo reasons for upstream outcomes (API contract: the README's error
-// table and proto/wxgate/v1/identity.proto). WeChat and WeCom share the
-// errcode conventions, so both typed clients map through here.
-inline constexpr absl::string_view kReasonBusy = "WECHAT_BUSY";
-inline constexpr absl::string_view kReasonMisconfigured = "WECHAT_APP_MISCONFIGURED";
-inline constexpr absl::string_view kReasonTokenRejected = "WECHAT_TOKEN_REJECTED";
-inline constexpr absl::string_view kReasonInvalidCode = "WECHAT_INVALID_CODE";
-inline constexpr absl::string_view kReasonInvalidExternalUserid = "WECOM_INVALID_EXTERNAL_USERID";
-inline constexpr absl::string_view kReasonNoRelationship = "WECOM_NO_RELATIONSHIP";
-inline constexpr absl::string_view kReasonUserNotFound = "WECOM_USER_NOT_FOUND";
-inline constexpr absl::string_view kReasonUserBlocked = "WECHAT_USER_BLOCKED";
-inline constexpr absl::string_view kReasonUnauthorized = "WECHAT_API_UNAUTHORIZED";
-inline constexpr absl::string_view kReasonRateLimited = "WECHAT_RATE_LIMITED";
-inline constexpr absl::string_view kReasonTicketRejected = "WECHAT_TICKET_REJECTED";
-inline constexpr absl::string_view kReasonUnknown = "WECHAT_ERROR";
-inline constexpr absl::string_view kReasonUnavailable = "UPSTREAM_UNAVAILABLE";
-inline constexpr absl::string_view kReasonBadResponse = "UPSTREAM_BAD_RESPONSE";
-inline constexpr absl::string_view kReasonTimeout = "UPSTREAM_TIMEOUT";
-
 // Where an errcode came from: a credential endpoint (cgi-bin/token,
 // gettoken) reads 40001 as "wrong secret", every other as "token rejected".
 enum class EndpointKind { kCredential, kTokenCall, kNoToken };

@@ -4,11 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::wechat {
 
 absl::Status BadResponse(absl::string_view endpoint, absl::string_view problem) {
-  return MakeError(absl::StatusCode::kUnavailable, kReasonBadResponse,
+  return MakeError(absl::StatusCode::kUnavailable, reason::kUpstreamBadResponse,
                    absl::StrCat(endpoint, ": unexpected answer: ", problem),
                    {{"endpoint", endpoint}});
 }
@@ -135,11 +136,13 @@ absl::StatusOr<UpstreamJson> UpstreamJson::FromHttp(absl::string_view endpoint, 
     const absl::Status& failure = http.status();
     absl::Status status;
     if (absl::IsCancelled(failure)) {
-      status = MakeError(absl::StatusCode::kCancelled, "CANCELLED", failure.message());
+      status = MakeError(absl::StatusCode::kCancelled, reason::kCancelled, failure.message());
     } else if (absl::IsDeadlineExceeded(failure)) {
-      status = MakeError(absl::StatusCode::kDeadlineExceeded, kReasonTimeout, failure.message());
+      status = MakeError(absl::StatusCode::kDeadlineExceeded, reason::kUpstreamTimeout,
+                         failure.message());
     } else {
-      status = MakeError(absl::StatusCode::kUnavailable, kReasonUnavailable, failure.message());
+      status = MakeError(absl::StatusCode::kUnavailable, reason::kUpstreamUnavailable,
+                         failure.message());
     }
     AddErrorMetadata(status, "endpoint", endpoint);
     return status;

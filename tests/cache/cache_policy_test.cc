@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "server/cache/fetch.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::cache {
 namespace {
@@ -72,20 +73,11 @@ TEST(CachePolicyTest, ValidateNamesTheField) {
 TEST(FetchErrorsTest, ConfigErrorMarking) {
   EXPECT_FALSE(IsConfigError(absl::UnavailableError("down")));
   EXPECT_TRUE(IsConfigError(MarkConfigError(absl::PermissionDeniedError("ip"))));
-  EXPECT_TRUE(IsConfigError(
-      MakeError(absl::StatusCode::kFailedPrecondition, "WECHAT_APP_MISCONFIGURED", "bad secret")));
-  EXPECT_FALSE(IsConfigError(MakeError(absl::StatusCode::kUnavailable, "UPSTREAM_BUSY", "-1")));
+  EXPECT_TRUE(IsConfigError(MakeError(absl::StatusCode::kFailedPrecondition,
+                                      reason::kWechatAppMisconfigured, "bad secret")));
+  EXPECT_FALSE(IsConfigError(MakeError(absl::StatusCode::kUnavailable, reason::kWechatBusy, "-1")));
   EXPECT_TRUE(MarkConfigError(absl::OkStatus()).ok());
   EXPECT_FALSE(IsConfigError(absl::OkStatus()));
-}
-
-TEST(FetchErrorsTest, Errcodes) {
-  for (int code : {40001, 40013, 40125, 40164, 60020, 40091, 40056}) {
-    EXPECT_TRUE(IsCredentialConfigErrcode(code)) << code;
-  }
-  for (int code : {-1, 0, 40014, 42001, 45009}) EXPECT_FALSE(IsCredentialConfigErrcode(code));
-  for (int code : {40001, 40014, 42001}) EXPECT_TRUE(IsTokenRejectedErrcode(code)) << code;
-  for (int code : {-1, 0, 40013, 45009, 40093}) EXPECT_FALSE(IsTokenRejectedErrcode(code));
 }
 
 }  // namespace

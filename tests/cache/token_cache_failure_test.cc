@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/cache/token_cache.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "tests/cache/cache_test_support.h"
 
 namespace wxgate::cache {
@@ -200,8 +201,9 @@ TEST_F(FailureTest, ConfigErrorIsHeldThenRetriedOnce) {
 }
 
 TEST_F(FailureTest, MisconfiguredReasonAloneCountsAsConfigError) {
-  fetcher_.SetAutoAnswer(AlwaysFail(MakeError(absl::StatusCode::kFailedPrecondition,
-                                              "WECOM_APP_MISCONFIGURED", "ip not whitelisted")));
+  fetcher_.SetAutoAnswer(
+      AlwaysFail(MakeError(absl::StatusCode::kFailedPrecondition, reason::kWechatAppMisconfigured,
+                           "ip not whitelisted")));
   EXPECT_EQ(GetNow(), "FAILED_PRECONDITION");
   h_.clock.Advance(absl::Seconds(45));  // far beyond any first backoff step
   EXPECT_EQ(GetNow(), "FAILED_PRECONDITION");

@@ -194,7 +194,10 @@ TEST_F(RefreshTest, RefreshDuringBackoffAnswersTheLastErrorWithoutFetching) {
   EXPECT_EQ(fetcher_.calls(), 2);
 }
 
-// CallWithToken: a call that answers an errcode, as the typed clients do.
+// CallWithToken: a call that answers an errcode, as the typed clients do;
+// this one knows a single rejection errcode.
+constexpr int kTokenRejected = 40001;
+
 struct Reply {
   int errcode = 0;
   std::string token_used;
@@ -202,7 +205,7 @@ struct Reply {
 
 IsTokenError<Reply> RejectedToken() {
   return [](const absl::StatusOr<Reply>& reply) {
-    return reply.ok() && IsTokenRejectedErrcode(reply->errcode);
+    return reply.ok() && reply->errcode == kTokenRejected;
   };
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/crypto/base64.h"
 #include "tests/crypto/official_vectors.h"
 
@@ -60,16 +61,16 @@ TEST(AesCbcTest, RoundTripsEveryLength) {
 TEST(AesCbcTest, RejectsKeyAndIvOfWrongLength) {
   const std::string ciphertext(16, 'x');
   for (size_t n : {0, 15, 17, 24, 32}) {
-    ExpectReason(Aes128CbcDecrypt(std::string(n, 'k'), kIv, ciphertext), kReasonAesBadKeyLength);
-    ExpectReason(Aes128CbcDecrypt(kKey, std::string(n, 'i'), ciphertext), kReasonAesBadIvLength);
-    ExpectReason(Aes128CbcEncrypt(std::string(n, 'k'), kIv, "x"), kReasonAesBadKeyLength);
-    ExpectReason(Aes128CbcEncrypt(kKey, std::string(n, 'i'), "x"), kReasonAesBadIvLength);
+    ExpectReason(Aes128CbcDecrypt(std::string(n, 'k'), kIv, ciphertext), reason::kAesBadKeyLength);
+    ExpectReason(Aes128CbcDecrypt(kKey, std::string(n, 'i'), ciphertext), reason::kAesBadIvLength);
+    ExpectReason(Aes128CbcEncrypt(std::string(n, 'k'), kIv, "x"), reason::kAesBadKeyLength);
+    ExpectReason(Aes128CbcEncrypt(kKey, std::string(n, 'i'), "x"), reason::kAesBadIvLength);
   }
 }
 
 TEST(AesCbcTest, RejectsCiphertextOfWrongLength) {
   for (size_t n : {0, 1, 15, 17, 31, 33, 399}) {
-    ExpectReason(Aes128CbcDecrypt(kKey, kIv, std::string(n, 'c')), kReasonAesBadCiphertextLength);
+    ExpectReason(Aes128CbcDecrypt(kKey, kIv, std::string(n, 'c')), reason::kAesBadCiphertextLength);
   }
 }
 
@@ -87,7 +88,7 @@ TEST(AesCbcTest, AcceptsEveryValidPadLength) {
 TEST(AesCbcTest, RejectsPadByteZeroAndOver16) {
   for (int last : {0, 17, 0x20, 0x7f, 0x80, 0xff}) {
     const std::string block = std::string(15, static_cast<char>(last)) + static_cast<char>(last);
-    ExpectReason(Aes128CbcDecrypt(kKey, kIv, EncryptRawBlocks(block)), kReasonAesBadPadding);
+    ExpectReason(Aes128CbcDecrypt(kKey, kIv, EncryptRawBlocks(block)), reason::kAesBadPadding);
   }
 }
 
@@ -98,7 +99,7 @@ TEST(AesCbcTest, RejectsAnyWrongByteInsideThePadding) {
       std::string block(16 - pad, 'p');
       block.append(pad, static_cast<char>(pad));
       block[16 - 1 - wrong] ^= 0x01;
-      ExpectReason(Aes128CbcDecrypt(kKey, kIv, EncryptRawBlocks(block)), kReasonAesBadPadding);
+      ExpectReason(Aes128CbcDecrypt(kKey, kIv, EncryptRawBlocks(block)), reason::kAesBadPadding);
     }
   }
 }
@@ -119,7 +120,7 @@ TEST(AesCbcTest, WxJavaVectorHasBadPadding) {
   absl::StatusOr<std::string> iv = Base64Decode(vectors::kWxJavaIv);
   absl::StatusOr<std::string> ciphertext = Base64Decode(vectors::kWxJavaEncryptedData);
   ASSERT_TRUE(key.ok() && iv.ok() && ciphertext.ok());
-  ExpectReason(Aes128CbcDecrypt(*key, *iv, *ciphertext), kReasonAesBadPadding);
+  ExpectReason(Aes128CbcDecrypt(*key, *iv, *ciphertext), reason::kAesBadPadding);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::crypto {
 namespace {
@@ -15,7 +16,7 @@ void ExpectRejected(absl::string_view encoded) {
   absl::StatusOr<std::string> decoded = Base64Decode(encoded);
   ASSERT_FALSE(decoded.ok()) << "accepted: '" << encoded << "'";
   EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ErrorReason(decoded.status()), kReasonInvalidBase64);
+  EXPECT_EQ(ErrorReason(decoded.status()), reason::kInvalidBase64);
 }
 
 TEST(Base64Test, Rfc4648Vectors) {

@@ -17,6 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "server/common/reasons.h"
 #include "server/signature/page_url.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -54,7 +55,7 @@ bool AllPrintableAscii(absl::string_view text) {
 
 void CheckError(absl::string_view url, const absl::Status& status) {
   FUZZ_CHECK(status.code() == absl::StatusCode::kInvalidArgument &&
-                 ErrorReason(status) == signature::kReasonInvalidUrl,
+                 ErrorReason(status) == reason::kInvalidUrl,
              Describe(status));
   const ErrorMetadata metadata = GetErrorMetadata(status);
   FUZZ_CHECK(metadata.size() == 1 && metadata[0].first == "field" && metadata[0].second == "url",

@@ -26,6 +26,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/reasons.h"
 #include "server/wechat/errcodes.h"
 #include "server/wechat/replies.h"
 #include "server/wechat/upstream_json.h"
@@ -97,14 +98,14 @@ Class ExpectedClass(EndpointKind kind, int64_t errcode) {
   using C = absl::StatusCode;
   switch (errcode) {
     case -1:
-      return {C::kUnavailable, wechat::kReasonBusy};
+      return {C::kUnavailable, reason::kWechatBusy};
     case 40001:
       return kind == EndpointKind::kCredential
-                 ? Class{C::kFailedPrecondition, wechat::kReasonMisconfigured}
-                 : Class{C::kUnavailable, wechat::kReasonTokenRejected};
+                 ? Class{C::kFailedPrecondition, reason::kWechatAppMisconfigured}
+                 : Class{C::kUnavailable, reason::kWechatTokenRejected};
     case 40014:
     case 42001:
-      return {C::kUnavailable, wechat::kReasonTokenRejected};
+      return {C::kUnavailable, reason::kWechatTokenRejected};
     case 40002:
     case 40013:
     case 40056:
@@ -114,31 +115,31 @@ Class ExpectedClass(EndpointKind kind, int64_t errcode) {
     case 41002:
     case 41004:
     case 60020:
-      return {C::kFailedPrecondition, wechat::kReasonMisconfigured};
+      return {C::kFailedPrecondition, reason::kWechatAppMisconfigured};
     case 40029:
     case 40163:
     case 41008:
-      return {C::kInvalidArgument, wechat::kReasonInvalidCode};
+      return {C::kInvalidArgument, reason::kWechatInvalidCode};
     case 40096:
-      return {C::kInvalidArgument, wechat::kReasonInvalidExternalUserid};
+      return {C::kInvalidArgument, reason::kWecomInvalidExternalUserid};
     case 84061:
-      return {C::kNotFound, wechat::kReasonNoRelationship};
+      return {C::kNotFound, reason::kWecomNoRelationship};
     case 60111:
-      return {C::kNotFound, wechat::kReasonUserNotFound};
+      return {C::kNotFound, reason::kWecomUserNotFound};
     case 40226:
-      return {C::kPermissionDenied, wechat::kReasonUserBlocked};
+      return {C::kPermissionDenied, reason::kWechatUserBlocked};
     case 48001:
     case 48002:
     case 60011:
-      return {C::kPermissionDenied, wechat::kReasonUnauthorized};
+      return {C::kPermissionDenied, reason::kWechatApiUnauthorized};
     case 45009:
     case 45011:
     case 45033:
-      return {C::kResourceExhausted, wechat::kReasonRateLimited};
+      return {C::kResourceExhausted, reason::kWechatRateLimited};
     case 40093:
-      return {C::kUnavailable, wechat::kReasonTicketRejected};
+      return {C::kUnavailable, reason::kWechatTicketRejected};
     default:
-      return {C::kUnknown, wechat::kReasonUnknown};
+      return {C::kUnknown, reason::kWechatError};
   }
 }
 
@@ -181,7 +182,7 @@ void CheckCommon(const Endpoint& endpoint, absl::string_view body, const absl::S
 void CheckBadResponse(const Endpoint& endpoint, absl::string_view body,
                       const absl::Status& status) {
   FUZZ_CHECK(status.code() == absl::StatusCode::kUnavailable &&
-                 ErrorReason(status) == wechat::kReasonBadResponse,
+                 ErrorReason(status) == reason::kUpstreamBadResponse,
              Describe(status));
   FUZZ_CHECK(GetErrorMetadata(status).size() == 1, "only the endpoint: ", Describe(status));
   CheckCommon(endpoint, body, status);
@@ -189,7 +190,7 @@ void CheckBadResponse(const Endpoint& endpoint, absl::string_view body,
 
 void CheckFromBodyError(const Endpoint& endpoint, absl::string_view body,
                         const absl::Status& status) {
-  if (ErrorReason(status) == wechat::kReasonBadResponse) {
+  if (ErrorReason(status) == reason::kUpstreamBadResponse) {
     CheckBadResponse(endpoint, body, status);
     return;
   }

@@ -34,6 +34,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "server/common/reasons.h"
 #include "server/crypto/aes_cbc.h"
 #include "server/crypto/base64.h"
 #include "server/crypto/digest.h"
@@ -116,12 +117,12 @@ void CheckError(const UserDataInput& input, const absl::Status& status,
   } else {
     FUZZ_CHECK(field_check.ok(), Describe(status), " but fields: ", Describe(field_check));
     if (code == absl::StatusCode::kFailedPrecondition) {
-      FUZZ_CHECK(reason == identity::kReasonSessionKeyStale, Describe(status));
+      FUZZ_CHECK(reason == reason::kSessionKeyStale, Describe(status));
     } else if (code == absl::StatusCode::kPermissionDenied) {
-      FUZZ_CHECK(reason == identity::kReasonWatermarkMismatch ||
-                     (reason == identity::kReasonWatermarkExpired &&
+      FUZZ_CHECK(reason == reason::kWatermarkMismatch ||
+                     (reason == reason::kWatermarkExpired &&
                       input.max_watermark_age != absl::InfiniteDuration()) ||
-                     (reason == identity::kReasonSignatureMismatch && !input.signature.empty()),
+                     (reason == reason::kSignatureMismatch && !input.signature.empty()),
                  Describe(status));
     } else if (code == absl::StatusCode::kInternal) {
       FUZZ_CHECK(reason == "INTERNAL" && input.expected_appid.empty(), Describe(status));
@@ -167,17 +168,17 @@ void CheckPrediction(const UserDataInput& input, absl::string_view plaintext,
   absl::StatusOr<UserData> parsed = identity::ParseUserDataJson(plaintext);
   absl::string_view want;  // reason, "" for OK
   if (!parsed.ok()) {
-    want = identity::kReasonSessionKeyStale;
+    want = reason::kSessionKeyStale;
   } else if (parsed->watermark_appid != input.expected_appid) {
-    want = identity::kReasonWatermarkMismatch;
+    want = reason::kWatermarkMismatch;
   } else if (input.max_watermark_age != absl::InfiniteDuration() &&
              (parsed->watermark_timestamp <= 0 ||
               input.now - absl::FromUnixSeconds(parsed->watermark_timestamp) >
                   input.max_watermark_age)) {
-    want = identity::kReasonWatermarkExpired;
+    want = reason::kWatermarkExpired;
   } else if (!input.signature.empty() &&
              crypto::Sha1HexConcat({input.raw_data, input.session_key}) != input.signature) {
-    want = identity::kReasonSignatureMismatch;
+    want = reason::kSignatureMismatch;
   }
   if (want.empty()) {
     FUZZ_CHECK(result.ok(), "expected OK, got ", Describe(result.status()));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "server/common/reasons.h"
 #include "server/identity/user_data.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -20,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!parsed.ok()) {
     const absl::Status& status = parsed.status();
     FUZZ_CHECK(status.code() == absl::StatusCode::kFailedPrecondition &&
-                   ErrorReason(status) == identity::kReasonSessionKeyStale,
+                   ErrorReason(status) == reason::kSessionKeyStale,
                Describe(status));
     FUZZ_CHECK(absl::StartsWith(status.message(),
                                 "session_key is stale: the data does not "

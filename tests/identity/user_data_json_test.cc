@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/identity/user_data.h"
 
 namespace wxgate::identity {
@@ -13,7 +14,7 @@ void ExpectStale(absl::string_view plaintext) {
   absl::StatusOr<UserData> data = ParseUserDataJson(plaintext);
   ASSERT_FALSE(data.ok()) << "accepted: " << plaintext;
   EXPECT_EQ(data.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(ErrorReason(data.status()), kReasonSessionKeyStale);
+  EXPECT_EQ(ErrorReason(data.status()), reason::kSessionKeyStale);
 }
 
 // The legacy getPhoneNumber payload (reference §1.5): countryCode is a string.

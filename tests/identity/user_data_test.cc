@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/crypto/aes_cbc.h"
 #include "server/crypto/base64.h"
 #include "tests/crypto/official_vectors.h"
@@ -64,7 +65,7 @@ void ExpectInvalidField(const absl::StatusOr<UserData>& result, absl::string_vie
 }
 
 void ExpectStale(const absl::StatusOr<UserData>& result) {
-  ExpectError(result, absl::StatusCode::kFailedPrecondition, kReasonSessionKeyStale);
+  ExpectError(result, absl::StatusCode::kFailedPrecondition, reason::kSessionKeyStale);
   if (!result.ok()) {
     EXPECT_THAT(std::string(result.status().message()),
                 ::testing::StartsWith("session_key is stale: "));
@@ -102,18 +103,18 @@ TEST(DecryptUserDataTest, OfficialRawDataSignature) {
   wrong.back() = wrong.back() == '0' ? '1' : '0';
   input.signature = wrong;
   ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied,
-              kReasonSignatureMismatch);
+              reason::kSignatureMismatch);
 
   // The same signature over a different rawData, or with another key.
   input.signature = vectors::kRawDataSignature;
   input.raw_data = R"({"nickName":"Band"})";
   ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied,
-              kReasonSignatureMismatch);
+              reason::kSignatureMismatch);
   UserDataInput official = OfficialInput();
   official.raw_data = vectors::kRawData;
   official.signature = vectors::kRawDataSignature;
   ExpectError(DecryptUserData(official), absl::StatusCode::kPermissionDenied,
-              kReasonSignatureMismatch);
+              reason::kSignatureMismatch);
 }
 
 TEST(DecryptUserDataTest, RawDataAndSignatureGoTogether) {
@@ -286,13 +287,13 @@ TEST(DecryptUserDataTest, WatermarkOfAnotherAppOrCorp) {
   UserDataInput input = OfficialInput();
   input.expected_appid = "ww1a2b3c4d5e6f7a8b";  // a WeCom corp id
   absl::StatusOr<UserData> data = DecryptUserData(input);
-  ExpectError(data, absl::StatusCode::kPermissionDenied, kReasonWatermarkMismatch);
+  ExpectError(data, absl::StatusCode::kPermissionDenied, reason::kWatermarkMismatch);
   EXPECT_THAT(std::string(data.status().message()), HasSubstr("ww1a2b3c4d5e6f7a8b"));
   EXPECT_THAT(std::string(data.status().message()), HasSubstr("wx4f4bc4dec97d474b"));
 
   input.expected_appid = "WX4F4BC4DEC97D474B";  // appids compare exactly
   ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied,
-              kReasonWatermarkMismatch);
+              reason::kWatermarkMismatch);
 }
 
 TEST(DecryptUserDataTest, MissingOrMistypedWatermark) {
@@ -310,7 +311,7 @@ TEST(DecryptUserDataTest, MissingOrMistypedWatermark) {
     input.encrypted_data = encrypted;
     SCOPED_TRACE(json);
     ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied,
-                kReasonWatermarkMismatch);
+                reason::kWatermarkMismatch);
   }
 }
 
@@ -322,9 +323,11 @@ TEST(DecryptUserDataTest, WatermarkAge) {
   input.now = absl::FromUnixSeconds(1477314187) - absl::Minutes(1);  // clock skew
   EXPECT_TRUE(DecryptUserData(input).ok());
   input.now = absl::FromUnixSeconds(1477314187) + absl::Minutes(5) + absl::Seconds(1);
-  ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied, kReasonWatermarkExpired);
+  ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied,
+              reason::kWatermarkExpired);
   input.now = absl::FromUnixSeconds(1700000000);
-  ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied, kReasonWatermarkExpired);
+  ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied,
+              reason::kWatermarkExpired);
   // No limit: old data passes.
   input.max_watermark_age = absl::InfiniteDuration();
   EXPECT_TRUE(DecryptUserData(input).ok());
@@ -345,7 +348,7 @@ TEST(DecryptUserDataTest, AgeLimitNeedsATimestamp) {
     input.max_watermark_age = absl::Hours(24 * 365 * 100);
     input.now = absl::FromUnixSeconds(1477314187);
     ExpectError(DecryptUserData(input), absl::StatusCode::kPermissionDenied,
-                kReasonWatermarkExpired);
+                reason::kWatermarkExpired);
   }
 }
 

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 
 namespace wxgate::upstream {
 namespace {
@@ -23,7 +24,7 @@ TEST(CurlTransferStatusTest, MapsCodesAndKeepsTheQueryOut) {
       CurlTransferStatus(CURLE_OPERATION_TIMEDOUT, "cgi-bin/token",
                          "Operation timed out after 300 milliseconds with 0 bytes received");
   EXPECT_TRUE(absl::IsDeadlineExceeded(timeout)) << timeout;
-  EXPECT_EQ(ErrorReason(timeout), kReasonTimeout);
+  EXPECT_EQ(ErrorReason(timeout), reason::kUpstreamTimeout);
   EXPECT_TRUE(absl::StartsWith(timeout.message(), "cgi-bin/token: ")) << timeout;
   EXPECT_TRUE(absl::StrContains(timeout.message(), "300 milliseconds")) << timeout;
 
@@ -34,7 +35,7 @@ TEST(CurlTransferStatusTest, MapsCodesAndKeepsTheQueryOut) {
     const absl::Status status = CurlTransferStatus(
         code, "sns/jscode2session", "at https://h/sns/jscode2session?js_code=C&secret=TOPSECRET");
     EXPECT_TRUE(absl::IsUnavailable(status)) << status;
-    EXPECT_EQ(ErrorReason(status), kReasonUnavailable);
+    EXPECT_EQ(ErrorReason(status), reason::kUpstreamUnavailable);
     EXPECT_FALSE(absl::StrContains(status.message(), "TOPSECRET")) << status;
     EXPECT_FALSE(absl::StrContains(status.message(), "js_code")) << status;
     EXPECT_TRUE(absl::StrContains(status.message(), curl_easy_strerror(code))) << status;

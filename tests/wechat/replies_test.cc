@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/wechat/request.h"
 
 namespace wxgate::wechat {
@@ -43,7 +44,7 @@ TEST(ParseCredentialTest, RejectsWhatCannotBeCached) {
        }) {
     absl::StatusOr<IssuedCredential> parsed = ParseCredential(*Body(body), "access_token");
     ASSERT_FALSE(parsed.ok()) << body;
-    EXPECT_EQ(ErrorReason(parsed.status()), kReasonBadResponse) << body;
+    EXPECT_EQ(ErrorReason(parsed.status()), reason::kUpstreamBadResponse) << body;
   }
   const std::string huge =
       absl::StrCat(R"({"access_token":")", std::string(4096, 'a'), R"(","expires_in":7200})");

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/wechat/errcodes.h"
 
 namespace wxgate::wechat {
@@ -38,7 +39,7 @@ TEST(UpstreamJsonTest, BodiesThatAreNotJsonObjectsAreBadResponses) {
     absl::StatusOr<UpstreamJson> json = Body(body);
     ASSERT_FALSE(json.ok()) << body;
     EXPECT_EQ(json.status().code(), absl::StatusCode::kUnavailable) << body;
-    EXPECT_EQ(ErrorReason(json.status()), kReasonBadResponse) << body;
+    EXPECT_EQ(ErrorReason(json.status()), reason::kUpstreamBadResponse) << body;
     EXPECT_EQ(Meta(json.status(), "endpoint"), "cgi-bin/x");
   }
 }
@@ -49,11 +50,11 @@ TEST(UpstreamJsonTest, TransportFailuresKeepTheirClass) {
   };
   absl::Status timeout = from(absl::DeadlineExceededError("cgi-bin/x: timed out"));
   EXPECT_EQ(timeout.code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(ErrorReason(timeout), kReasonTimeout);
+  EXPECT_EQ(ErrorReason(timeout), reason::kUpstreamTimeout);
   EXPECT_EQ(from(absl::CancelledError("gone")).code(), absl::StatusCode::kCancelled);
   absl::Status refused = from(absl::UnavailableError("cgi-bin/x: connection refused"));
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(ErrorReason(refused), kReasonUnavailable);
+  EXPECT_EQ(ErrorReason(refused), reason::kUpstreamUnavailable);
   EXPECT_TRUE(IsRetryable(refused));
 }
 
@@ -63,7 +64,7 @@ TEST(UpstreamJsonTest, HttpErrorStatusIsABadResponseWithTheStatus) {
   response.body = "<html>bad gateway</html>";
   absl::Status status =
       UpstreamJson::FromHttp("cgi-bin/x", EndpointKind::kTokenCall, response).status();
-  EXPECT_EQ(ErrorReason(status), kReasonBadResponse);
+  EXPECT_EQ(ErrorReason(status), reason::kUpstreamBadResponse);
   EXPECT_EQ(Meta(status, "http_status"), "502");
   EXPECT_THAT(status.message(), HasSubstr("HTTP status 502"));
 }
@@ -80,32 +81,35 @@ TEST(ErrcodeTest, EveryDocumentedClassMapsAsTheReadmeSays) {
   const EndpointKind kCred = EndpointKind::kCredential;
   const EndpointKind kCall = EndpointKind::kTokenCall;
   const ErrcodeCase cases[] = {
-      {-1, kCall, C::kUnavailable, kReasonBusy},
-      {40001, kCall, C::kUnavailable, kReasonTokenRejected},
-      {40014, kCall, C::kUnavailable, kReasonTokenRejected},
-      {42001, kCall, C::kUnavailable, kReasonTokenRejected},
-      {40001, kCred, C::kFailedPrecondition, kReasonMisconfigured},
-      {40013, kCred, C::kFailedPrecondition, kReasonMisconfigured},
-      {40125, kCred, C::kFailedPrecondition, kReasonMisconfigured},
-      {40164, kCred, C::kFailedPrecondition, kReasonMisconfigured},
-      {60020, kCred, C::kFailedPrecondition, kReasonMisconfigured},
-      {40091, kCred, C::kFailedPrecondition, kReasonMisconfigured},
-      {40056, kCall, C::kFailedPrecondition, kReasonMisconfigured},
-      {40029, kCall, C::kInvalidArgument, kReasonInvalidCode},
-      {40163, kCall, C::kInvalidArgument, kReasonInvalidCode},
-      {41008, kCall, C::kInvalidArgument, kReasonInvalidCode},
-      {40096, kCall, C::kInvalidArgument, kReasonInvalidExternalUserid},
-      {84061, kCall, C::kNotFound, kReasonNoRelationship},
-      {60111, kCall, C::kNotFound, kReasonUserNotFound},
-      {40226, kCall, C::kPermissionDenied, kReasonUserBlocked},
-      {48001, kCall, C::kPermissionDenied, kReasonUnauthorized},
-      {48002, kCall, C::kPermissionDenied, kReasonUnauthorized},
-      {60011, kCall, C::kPermissionDenied, kReasonUnauthorized},
-      {45009, kCall, C::kResourceExhausted, kReasonRateLimited},
-      {45011, kCall, C::kResourceExhausted, kReasonRateLimited},
-      {45033, kCall, C::kResourceExhausted, kReasonRateLimited},
-      {40093, kCall, C::kUnavailable, kReasonTicketRejected},
-      {99999, kCall, C::kUnknown, kReasonUnknown},
+      {-1, kCall, C::kUnavailable, reason::kWechatBusy},
+      {40001, kCall, C::kUnavailable, reason::kWechatTokenRejected},
+      {40014, kCall, C::kUnavailable, reason::kWechatTokenRejected},
+      {42001, kCall, C::kUnavailable, reason::kWechatTokenRejected},
+      {40001, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {40002, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {40013, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {40125, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {40164, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {60020, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {40091, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {40056, kCall, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {41002, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {41004, kCred, C::kFailedPrecondition, reason::kWechatAppMisconfigured},
+      {40029, kCall, C::kInvalidArgument, reason::kWechatInvalidCode},
+      {40163, kCall, C::kInvalidArgument, reason::kWechatInvalidCode},
+      {41008, kCall, C::kInvalidArgument, reason::kWechatInvalidCode},
+      {40096, kCall, C::kInvalidArgument, reason::kWecomInvalidExternalUserid},
+      {84061, kCall, C::kNotFound, reason::kWecomNoRelationship},
+      {60111, kCall, C::kNotFound, reason::kWecomUserNotFound},
+      {40226, kCall, C::kPermissionDenied, reason::kWechatUserBlocked},
+      {48001, kCall, C::kPermissionDenied, reason::kWechatApiUnauthorized},
+      {48002, kCall, C::kPermissionDenied, reason::kWechatApiUnauthorized},
+      {60011, kCall, C::kPermissionDenied, reason::kWechatApiUnauthorized},
+      {45009, kCall, C::kResourceExhausted, reason::kWechatRateLimited},
+      {45011, kCall, C::kResourceExhausted, reason::kWechatRateLimited},
+      {45033, kCall, C::kResourceExhausted, reason::kWechatRateLimited},
+      {40093, kCall, C::kUnavailable, reason::kWechatTicketRejected},
+      {99999, kCall, C::kUnknown, reason::kWechatError},
   };
   for (const ErrcodeCase& c : cases) {
     absl::StatusOr<UpstreamJson> json = Body(
@@ -116,7 +120,8 @@ TEST(ErrcodeTest, EveryDocumentedClassMapsAsTheReadmeSays) {
     EXPECT_EQ(StatusErrcode(json.status()), c.errcode);
     EXPECT_EQ(Meta(json.status(), "errmsg"), "some text, rid: 1");
     EXPECT_EQ(Meta(json.status(), "endpoint"), "cgi-bin/x");
-    EXPECT_EQ(IsTokenRejected(json.status()), c.reason == kReasonTokenRejected) << c.errcode;
+    EXPECT_EQ(IsTokenRejected(json.status()), c.reason == reason::kWechatTokenRejected)
+        << c.errcode;
     EXPECT_EQ(IsRetryable(json.status()), c.errcode == -1) << c.errcode;
   }
 }
@@ -138,7 +143,7 @@ TEST(JsonObjectTest, TypedReadsNameTheFieldNotTheValue) {
   EXPECT_EQ(*root.Object("absent", Need::kOptional)->String("x", Need::kOptional), "");
 
   absl::Status mistyped = root.Int("s", Need::kRequired).status();
-  EXPECT_EQ(ErrorReason(mistyped), kReasonBadResponse);
+  EXPECT_EQ(ErrorReason(mistyped), reason::kUpstreamBadResponse);
   EXPECT_THAT(mistyped.message(), HasSubstr("s is not an integer"));
   EXPECT_THAT(mistyped.message(), Not(HasSubstr("TOPSECRET")));
   EXPECT_THAT(root.String("s", Need::kRequired, 4).status().message(), Not(HasSubstr("TOPSECRET")));

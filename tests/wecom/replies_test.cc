@@ -3,6 +3,7 @@
 
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/common/reasons.h"
 #include "server/wechat/errcodes.h"
 
 namespace wxgate::wecom {
@@ -77,7 +78,7 @@ TEST(ParseExternalContactPageTest, MistypedBodiesAreBadResponses) {
     v1::GetExternalContactResponse contact;
     absl::StatusOr<std::string> next = ParseExternalContactPage(*Body(body), contact);
     ASSERT_FALSE(next.ok()) << body;
-    EXPECT_EQ(ErrorReason(next.status()), wechat::kReasonBadResponse) << body;
+    EXPECT_EQ(ErrorReason(next.status()), reason::kUpstreamBadResponse) << body;
   }
 }
 
