@@ -125,7 +125,11 @@ TokenCache::WaitId TokenCache::Get(absl::string_view key, absl::Time deadline, V
 }
 
 TokenCache::Entry::Entry(TokenCache& cache, std::string key, Fetcher fetcher)
-    : cache_(cache), key_(std::move(key)), fetcher_(std::move(fetcher)) {}
+    : cache_(cache),
+      key_(std::move(key)),
+      fetcher_(std::move(fetcher)),
+      rejection_guard_(cache.options_),
+      backoff_(cache.options_) {}
 
 TokenCache::ValueRef TokenCache::Entry::TryGet() {
   const absl::Time now = cache_.clock_.Now();
@@ -176,16 +180,16 @@ TokenCache::WaitId TokenCache::Entry::Refresh(absl::string_view failed_value, ab
     if (value_ != nullptr && now < usable_until_ && value_->value != failed_value) {
       // Someone refreshed since the caller read its value: no fetch.
       start = ServeLocked(now, hit);
-    } else if (value_ != nullptr && value_->value == failed_value && value_from_rejection_ &&
-               now < rejection_guard_until_) {
+    } else if (value_ != nullptr && value_->value == failed_value &&
+               rejection_guard_.Refuses(now)) {
       error = RefreshRefused(absl::StrCat(
           "upstream rejected a credential fetched ", absl::FormatDuration(now - value_->fetched_at),
           " ago to replace a rejected one; not fetching another before ",
-          absl::FormatDuration(rejection_guard_until_ - now), " from now"));
+          absl::FormatDuration(rejection_guard_.until() - now), " from now"));
     } else {
       if (value_ != nullptr && value_->value == failed_value) {
         dropped = std::move(value_);
-        fetch_for_rejection_ = true;
+        rejection_guard_.OnRejected();
         rejected_ = std::string(failed_value);
       } else if (!rejected_.has_value()) {
         rejected_ = std::string(failed_value);
@@ -227,8 +231,8 @@ std::optional<uint64_t> TokenCache::Entry::ServeLocked(absl::Time now, ValueRef&
 TokenCache::WaitId TokenCache::Entry::WaitLocked(absl::Time now, absl::Time deadline,
                                                  ValueCallback& done, absl::Status& error,
                                                  std::optional<uint64_t>& start) {
-  if (!fetching_ && now < retry_not_before_) {
-    error = last_error_;
+  if (!fetching_ && !backoff_.AllowsFetch(now)) {
+    error = backoff_.last_error();
     return 0;
   }
   if (deadline <= now) {
@@ -243,7 +247,7 @@ TokenCache::WaitId TokenCache::Entry::WaitLocked(absl::Time now, absl::Time dead
 }
 
 std::optional<uint64_t> TokenCache::Entry::BeginFetchLocked(absl::Time now) {
-  if (fetching_ || now < retry_not_before_) return std::nullopt;
+  if (fetching_ || !backoff_.AllowsFetch(now)) return std::nullopt;
   fetching_ = true;
   const uint64_t generation = ++generation_;
   const TokenCacheOptions& options = cache_.options_;
@@ -344,31 +348,11 @@ void TokenCache::Entry::Finish(uint64_t generation, absl::StatusOr<StoredValue> 
       replaced = std::exchange(value_, fresh);
       refresh_at_ = reissued ? timing.usable_until : timing.refresh_at;
       usable_until_ = timing.usable_until;
-      value_from_rejection_ = std::exchange(fetch_for_rejection_, false);
-      if (value_from_rejection_) {
-        const TokenCacheOptions& o = cache_.options_;
-        absl::Duration guard = o.rejection_refresh_interval;
-        for (int i = 0; i < rejection_streak_ && guard < o.max_rejection_refresh_interval; ++i) {
-          guard *= 2;
-        }
-        rejection_guard_until_ = now + std::min(guard, o.max_rejection_refresh_interval);
-        ++rejection_streak_;
-      } else {
-        rejection_streak_ = 0;
-      }
       rejected_.reset();
-      consecutive_failures_ = 0;
-      last_error_ = absl::OkStatus();
-      retry_not_before_ = absl::InfinitePast();
+      rejection_guard_.OnNewValue(now);
+      backoff_.OnSuccess();
     } else {
-      ++consecutive_failures_;
-      last_error_ = error;
-      const TokenCacheOptions& options = cache_.options_;
-      const absl::Duration pause =
-          IsConfigError(error) ? options.config_error_hold
-                               : BackoffDelay(consecutive_failures_, options.initial_backoff,
-                                              options.max_backoff, cache_.jitter_());
-      retry_not_before_ = now + pause;
+      backoff_.OnFailure(now, error, [this] { return cache_.jitter_(); });
     }
     waiters.swap(waiters_);
     ArmWaiterTimerLocked(absl::InfiniteFuture());

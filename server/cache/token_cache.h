@@ -16,7 +16,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/cache/cache_policy.h"
+#include "server/cache/failure_backoff.h"
 #include "server/cache/fetch.h"
+#include "server/cache/rejection_guard.h"
 #include "server/cache/scheduler.h"
 #include "server/cache/value_store.h"
 #include "server/common/clock.h"
@@ -214,6 +216,13 @@ class TokenCache::Entry {
   const std::string key_;
   const Fetcher fetcher_;
 
+  // The state, all under mu_: the cached value and its timing; at most one
+  // fetch, named by its generation so that a late completion (after the
+  // watchdog) is ignored; the waiters for it; and the two policies that gate
+  // transitions: backoff_ (may a fetch start?) and rejection_guard_ (may a
+  // rejection drop the value?). Finish ends a fetch: a credential with no
+  // life left keeps it running (rotation wait), a value is cached, a failure
+  // is backed off; then the waiters are released.
   absl::Mutex mu_;
   ValueRef value_ ABSL_GUARDED_BY(mu_);
   absl::Time refresh_at_ ABSL_GUARDED_BY(mu_);
@@ -239,19 +248,10 @@ class TokenCache::Entry {
   static constexpr absl::Duration kRotationWait = absl::Milliseconds(250);
   int rotation_waits_ ABSL_GUARDED_BY(mu_) = 0;
 
-  // Rejection guard: the next fetch replaces a rejected value; the value it
-  // brings may not be replaced on a rejection before rejection_guard_until_.
-  bool fetch_for_rejection_ ABSL_GUARDED_BY(mu_) = false;
-  bool value_from_rejection_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time rejection_guard_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  // Rejection-driven fetches in a row: the guard doubles with each.
-  int rejection_streak_ ABSL_GUARDED_BY(mu_) = 0;
-
-  // Failure memory: no fetch starts before retry_not_before_, and callers
-  // without a usable value get last_error_ until then.
-  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
-  absl::Time retry_not_before_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  // Whether a rejection of value_ may drop it and fetch.
+  RejectionGuard rejection_guard_ ABSL_GUARDED_BY(mu_);
+  // Whether a fetch may start, and the error to answer while it may not.
+  FailureBackoff backoff_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace wxgate::cache
