@@ -38,14 +38,30 @@ ensure_packages() {
     "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
 }
 
-# build_tree DIR [cmake args...]: configures once, then builds incrementally.
+# build_tree DIR [cmake args...] [-- targets...]: configures once, then
+# builds incrementally: the named targets only, or everything.
 build_tree() {
   local dir="$1"
   shift
+  local configure=() targets=()
+  while [[ $# -gt 0 ]]; do
+    if [[ "$1" == "--" ]]; then
+      shift
+      targets=("$@")
+      break
+    fi
+    configure+=("$1")
+    shift
+  done
   if [[ ! -f "$dir/build.ninja" ]]; then
     log "configuring $dir"
-    cmake -S "$WXGATE_ROOT" -B "$dir" -G Ninja "$@" >/dev/null || die "cmake configure failed"
+    cmake -S "$WXGATE_ROOT" -B "$dir" -G Ninja "${configure[@]}" >/dev/null || die "cmake configure failed"
   fi
-  log "building $dir"
-  cmake --build "$dir" -- -k 0 || die "build failed"
+  if [[ ${#targets[@]} -gt 0 ]]; then
+    log "building ${targets[*]} in $dir"
+    cmake --build "$dir" --target "${targets[@]}" -- -k 0 || die "build failed"
+  else
+    log "building $dir"
+    cmake --build "$dir" -- -k 0 || die "build failed"
+  fi
 }

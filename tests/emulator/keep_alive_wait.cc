@@ -36,15 +36,19 @@ int64_t KeepAliveWaits() { return g_keep_alive_waits.load(std::memory_order_rela
 // Replaces libc's poll() for this process (see keep_alive_wait.h). glibc
 // declares poll()'s array write-only, so GCC takes reading `events` for a
 // read of uninitialized memory; callers do fill it in.
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 extern "C" int poll(pollfd* fds, nfds_t count, int timeout_ms) {
-  using namespace wxgate::emulator;
-  if (t_keep_alive_ms > 0 && count == 1 && fds[0].events == POLLIN &&
-      timeout_ms == kHttplibKeepAliveCheckMs) {
-    g_keep_alive_waits.fetch_add(1, std::memory_order_relaxed);
-    timeout_ms = t_keep_alive_ms;
+  namespace emu = wxgate::emulator;
+  if (emu::t_keep_alive_ms > 0 && count == 1 && fds[0].events == POLLIN &&
+      timeout_ms == emu::kHttplibKeepAliveCheckMs) {
+    emu::g_keep_alive_waits.fetch_add(1, std::memory_order_relaxed);
+    timeout_ms = emu::t_keep_alive_ms;
   }
-  return SystemPoll(fds, count, timeout_ms);
+  return emu::SystemPoll(fds, count, timeout_ms);
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
