@@ -31,18 +31,12 @@ void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenR
       !bad.ok()) {
     return std::move(reply)(bad);
   }
-  const credentials::AppEntries* entries = credentials_.Find((*app)->name);
-  if (entries == nullptr || entries->token == nullptr) {
-    return std::move(reply)(
-        absl::InternalError(absl::StrCat("app \"", (*app)->name, "\" has no token entry")));
-  }
-  cache::TokenCache::Entry& entry = *entries->token;
-  auto done = [options = cache_options_, name = (*app)->name, reply = std::move(reply)](
+  absl::StatusOr<const credentials::AppEntries*> entries = credentials_.EntriesOf(**app);
+  if (!entries.ok()) return std::move(reply)(entries.status());
+  cache::TokenCache::Entry& entry = *(*entries)->token;
+  auto done = [options = cache_options_, reply = std::move(reply)](
                   absl::StatusOr<cache::TokenCache::ValueRef> value) mutable {
-    if (!value.ok()) {
-      std::move(reply)(WithApp(value.status(), name));
-      return;
-    }
+    if (!value.ok()) return std::move(reply)(value.status());
     v1::GetAccessTokenResponse response;
     response.set_access_token((*value)->value);
     const absl::Time until =
