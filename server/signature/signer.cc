@@ -4,7 +4,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/reasons.h"
 #include "server/crypto/random.h"
@@ -50,11 +49,11 @@ void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigReque
   absl::StatusOr<const credentials::AppEntries*> entries = credentials_.EntriesOf(**app);
   if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
   if ((*entries)->agent_ticket == nullptr) {
-    return std::move(reply)(MakeError(
-        absl::StatusCode::kFailedPrecondition, reason::kAppHasNoAgent,
-        absl::StrCat("app \"", (*app)->name,
-                     "\" has no agent_id: wx.agentConfig needs a WeCom app with an agent"),
-        {{"app", (*app)->name}}));
+    return std::move(reply)(
+        WithApp(MakeError(absl::StatusCode::kFailedPrecondition, reason::kAppHasNoAgent,
+                          "no agent_id is configured: wx.agentConfig needs a WeCom app with an "
+                          "agent"),
+                (*app)->name));
   }
   Sign(scope, **app, *(*entries)->agent_ticket, request.url(), (*app)->agent_id, std::move(reply));
 }

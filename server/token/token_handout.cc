@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/reasons.h"
 #include "server/common/validate.h"
@@ -19,12 +18,10 @@ void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenR
   if (!app.ok()) return std::move(reply)(app.status());
   reply = NamingApp((*app)->name, std::move(reply));
   if (!(*app)->token_service_enabled) {
-    return std::move(reply)(MakeError(
-        absl::StatusCode::kPermissionDenied, reason::kTokenServiceDisabled,
-        absl::StrCat("app \"", (*app)->name,
-                     "\" does not hand out its access token: set token_service_enabled in its "
-                     "config to allow it"),
-        {{"app", (*app)->name}}));
+    return std::move(reply)(MakeError(absl::StatusCode::kPermissionDenied,
+                                      reason::kTokenServiceDisabled,
+                                      "its access token is not handed out: set "
+                                      "token_service_enabled in its config to allow it"));
   }
   // The caller's rejected token is compared, never echoed: it is a credential.
   if (absl::Status bad = CheckOptionalToken("failed_token", request.failed_token(), 2048);
