@@ -69,7 +69,8 @@ inline std::vector<config::App> TestApps() {
 // What the logic classes (Identity, Signer, TokenHandout) stand on, with the
 // network faked: the token cache on simulated time (jitter fixed), the typed
 // clients over a FakeHttpClient, and TestApps() with their credentials
-// registered. Nothing runs until Settle (or http.Deliver, scheduler.RunDue).
+// registered. Nothing runs until Settle (or http.Deliver, scheduler.RunDue);
+// everything runs on the test's thread.
 struct FakeUpstream {
   explicit FakeUpstream(cache::TokenCacheOptions options = {}) : cache(std::move(options)) {
     for (const config::App& app : apps) credentials.Add(app);
