@@ -44,16 +44,4 @@ ValueTiming ComputeTiming(absl::Time fetched_at, absl::Time expires_at,
   return ValueTiming{.refresh_at = usable_until - margin, .usable_until = usable_until};
 }
 
-absl::Duration BackoffDelay(int failures, absl::Duration initial, absl::Duration max,
-                            double uniform01) {
-  absl::Duration delay = initial;
-  // Doubling stops at the cap, so large failure counts cannot overflow.
-  for (int i = 1; i < failures && delay < max; ++i) delay *= 2;
-  delay = std::min(delay, max);
-  const double u = std::clamp(uniform01, 0.0, 1.0);
-  // "Equal jitter": at least half the nominal delay, so the backoff still grows,
-  // while replicas that failed together spread their retries.
-  return std::min(delay / 2 + (delay / 2) * u, max);
-}
-
 }  // namespace wxgate::cache

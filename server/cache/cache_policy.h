@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/common/backoff.h"
 
 namespace wxgate::cache {
 
@@ -74,11 +75,9 @@ struct ValueTiming {
 ValueTiming ComputeTiming(absl::Time fetched_at, absl::Time expires_at,
                           const TokenCacheOptions& options);
 
-// The pause after the `failures`-th consecutive transient failure (>= 1);
-// `uniform01` is a random draw in [0, 1). The result lies in [d/2, d) where
-// d = min(max, initial * 2^(failures-1)).
-absl::Duration BackoffDelay(int failures, absl::Duration initial, absl::Duration max,
-                            double uniform01);
+// The pause after the `failures`-th consecutive transient failure: the one
+// jittered back-off of the project, shared with retried upstream reads.
+using ::wxgate::BackoffDelay;
 
 }  // namespace wxgate::cache
 

@@ -9,6 +9,7 @@
 #include "server/cache/fetch.h"
 #include "server/common/errors.h"
 #include "server/common/log.h"
+#include "server/common/reasons.h"
 #include "server/wechat/errcodes.h"
 
 namespace wxgate::credentials {
@@ -132,9 +133,13 @@ void AppCredentials::Add(const config::App& app) {
   by_app_[name] = entries;
 }
 
-const AppEntries* AppCredentials::Find(absl::string_view name) const {
-  auto it = by_app_.find(name);
-  return it == by_app_.end() ? nullptr : &it->second;
+absl::StatusOr<const AppEntries*> AppCredentials::EntriesOf(const config::App& app) const {
+  auto it = by_app_.find(app.name);
+  if (it == by_app_.end()) {
+    return MakeError(absl::StatusCode::kInternal, reason::kCredentialNotConfigured,
+                     "no token or ticket entries were registered for the app");
+  }
+  return &it->second;
 }
 
 }  // namespace wxgate::credentials

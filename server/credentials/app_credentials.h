@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
 #include "server/cache/token_cache.h"
 #include "server/config/config.h"
 #include "server/wechat/wechat_client.h"
@@ -44,8 +44,11 @@ class AppCredentials {
 
   void Add(const config::App& app);
 
-  // The entries of the app called `name`, or null when it was never added.
-  const AppEntries* Find(absl::string_view name) const;
+  // The entries of `app`, never null; `token` is set for every kind.
+  // INTERNAL (CREDENTIAL_NOT_CONFIGURED) when `app` was never added: the
+  // directory and the credentials disagree, a wiring bug. The message does
+  // not name the app: callers name it once (WithApp).
+  absl::StatusOr<const AppEntries*> EntriesOf(const config::App& app) const;
 
  private:
   cache::TokenCache& cache_;

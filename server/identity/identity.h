@@ -9,10 +9,10 @@
 #include "server/common/clock.h"
 #include "server/common/reply.h"
 #include "server/common/request_scope.h"
+#include "server/common/retry.h"
 #include "server/config/app_directory.h"
 #include "server/credentials/app_credentials.h"
 #include "server/identity/contact_cache.h"
-#include "server/identity/retry.h"
 #include "server/wechat/wechat_client.h"
 #include "server/wecom/wecom_client.h"
 #include "wxgate/v1/identity.pb.h"
@@ -64,9 +64,6 @@ class Identity {
                            Reply<v1::BatchGetKfCustomersResponse> reply) const;
 
  private:
-  // The token entry of a WeCom or WeChat app (INTERNAL when missing: wiring).
-  absl::StatusOr<cache::TokenCache::Entry*> TokenOf(const config::App& app) const;
-
   Deps d_;
   IdentityOptions options_;
 };

@@ -4,7 +4,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/reasons.h"
 #include "server/crypto/random.h"
@@ -15,48 +14,6 @@ namespace wxgate::signature {
 namespace {
 
 constexpr size_t kNonceLength = 16;
-
-// The entries of an app the directory returned; missing only through a wiring bug.
-absl::StatusOr<const credentials::AppEntries*> EntriesOf(
-    const credentials::AppCredentials& credentials, const config::App& app) {
-  const credentials::AppEntries* entries = credentials.Find(app.name);
-  if (entries == nullptr) {
-    return absl::InternalError(absl::StrCat("app \"", app.name, "\" has no credentials"));
-  }
-  return entries;
-}
-
-}  // namespace
-
-void Signer::SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigRequest& request,
-                             Reply<v1::JsapiSignature> reply) const {
-  absl::StatusOr<const config::App*> app =
-      apps_.Require(request.app(), {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
-                    "SignJsapiConfig");
-  if (!app.ok()) return std::move(reply)(app.status());
-  absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
-  if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
-  Sign(scope, **app, *(*entries)->jsapi_ticket, request.url(), 0, std::move(reply));
-}
-
-void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigRequest& request,
-                             Reply<v1::JsapiSignature> reply) const {
-  absl::StatusOr<const config::App*> app =
-      apps_.Require(request.app(), {config::AppKind::kWeComApp}, "SignAgentConfig");
-  if (!app.ok()) return std::move(reply)(app.status());
-  absl::StatusOr<const credentials::AppEntries*> entries = EntriesOf(credentials_, **app);
-  if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
-  if ((*entries)->agent_ticket == nullptr) {
-    return std::move(reply)(MakeError(
-        absl::StatusCode::kFailedPrecondition, reason::kAppHasNoAgent,
-        absl::StrCat("app \"", (*app)->name,
-                     "\" has no agent_id: wx.agentConfig needs a WeCom app with an agent"),
-        {{"app", (*app)->name}}));
-  }
-  Sign(scope, **app, *(*entries)->agent_ticket, request.url(), (*app)->agent_id, std::move(reply));
-}
-
-namespace {
 
 v1::JsapiSignature SignWith(absl::string_view ticket, const Clock& clock, absl::string_view app_id,
                             int64_t agent_id, std::string nonce, std::string url_to_sign) {
@@ -72,6 +29,34 @@ v1::JsapiSignature SignWith(absl::string_view ticket, const Clock& clock, absl::
 }
 
 }  // namespace
+
+void Signer::SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigRequest& request,
+                             Reply<v1::JsapiSignature> reply) const {
+  absl::StatusOr<const config::App*> app =
+      apps_.Require(request.app(), {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
+                    "SignJsapiConfig");
+  if (!app.ok()) return std::move(reply)(app.status());
+  absl::StatusOr<const credentials::AppEntries*> entries = credentials_.EntriesOf(**app);
+  if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
+  Sign(scope, **app, *(*entries)->jsapi_ticket, request.url(), 0, std::move(reply));
+}
+
+void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigRequest& request,
+                             Reply<v1::JsapiSignature> reply) const {
+  absl::StatusOr<const config::App*> app =
+      apps_.Require(request.app(), {config::AppKind::kWeComApp}, "SignAgentConfig");
+  if (!app.ok()) return std::move(reply)(app.status());
+  absl::StatusOr<const credentials::AppEntries*> entries = credentials_.EntriesOf(**app);
+  if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
+  if ((*entries)->agent_ticket == nullptr) {
+    return std::move(reply)(
+        WithApp(MakeError(absl::StatusCode::kFailedPrecondition, reason::kAppHasNoAgent,
+                          "no agent_id is configured: wx.agentConfig needs a WeCom app with an "
+                          "agent"),
+                (*app)->name));
+  }
+  Sign(scope, **app, *(*entries)->agent_ticket, request.url(), (*app)->agent_id, std::move(reply));
+}
 
 void Signer::Sign(RequestScope& scope, const config::App& app, cache::TokenCache::Entry& ticket,
                   absl::string_view url, int64_t agent_id, Reply<v1::JsapiSignature> reply) const {

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/reasons.h"
 #include "server/common/validate.h"
@@ -19,30 +18,22 @@ void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenR
   if (!app.ok()) return std::move(reply)(app.status());
   reply = NamingApp((*app)->name, std::move(reply));
   if (!(*app)->token_service_enabled) {
-    return std::move(reply)(MakeError(
-        absl::StatusCode::kPermissionDenied, reason::kTokenServiceDisabled,
-        absl::StrCat("app \"", (*app)->name,
-                     "\" does not hand out its access token: set token_service_enabled in its "
-                     "config to allow it"),
-        {{"app", (*app)->name}}));
+    return std::move(reply)(MakeError(absl::StatusCode::kPermissionDenied,
+                                      reason::kTokenServiceDisabled,
+                                      "its access token is not handed out: set "
+                                      "token_service_enabled in its config to allow it"));
   }
   // The caller's rejected token is compared, never echoed: it is a credential.
   if (absl::Status bad = CheckOptionalToken("failed_token", request.failed_token(), 2048);
       !bad.ok()) {
     return std::move(reply)(bad);
   }
-  const credentials::AppEntries* entries = credentials_.Find((*app)->name);
-  if (entries == nullptr || entries->token == nullptr) {
-    return std::move(reply)(
-        absl::InternalError(absl::StrCat("app \"", (*app)->name, "\" has no token entry")));
-  }
-  cache::TokenCache::Entry& entry = *entries->token;
-  auto done = [options = cache_options_, name = (*app)->name, reply = std::move(reply)](
+  absl::StatusOr<const credentials::AppEntries*> entries = credentials_.EntriesOf(**app);
+  if (!entries.ok()) return std::move(reply)(entries.status());
+  cache::TokenCache::Entry& entry = *(*entries)->token;
+  auto done = [options = cache_options_, reply = std::move(reply)](
                   absl::StatusOr<cache::TokenCache::ValueRef> value) mutable {
-    if (!value.ok()) {
-      std::move(reply)(WithApp(value.status(), name));
-      return;
-    }
+    if (!value.ok()) return std::move(reply)(value.status());
     v1::GetAccessTokenResponse response;
     response.set_access_token((*value)->value);
     const absl::Time until =
