@@ -48,6 +48,8 @@ struct UpstreamSettings {
   std::string ca_file;
   absl::Duration timeout = defaults::kUpstreamTimeout;
   absl::Duration connect_timeout = defaults::kConnectTimeout;
+  // "http://host:port" or "https://host:port", perhaps with user:password@
+  // (so never log it); empty: direct.
   std::string proxy;
   int max_connections_per_host = defaults::kMaxConnectionsPerHost;
   int64_t max_response_bytes = defaults::kMaxResponseBytes;

@@ -33,6 +33,11 @@ bool IsHostName(absl::string_view host) {
          AllOf(host, [](char c) { return absl::ascii_isalnum(c) || c == '-' || c == '.'; });
 }
 
+// RFC 3986 userinfo: unreserved, percent-encoded, sub-delims and ':'.
+bool IsUserInfoChar(char c) {
+  return absl::ascii_isalnum(c) || absl::StrContains("-._~%!$&'()*+,;=:", c);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ListenAddress(const std::string& address) {
@@ -70,9 +75,60 @@ absl::StatusOr<std::string> CaFile(const std::string& path) {
   return path;
 }
 
+// The URL goes to CURLOPT_PROXY as it is. Only http:// (a CONNECT tunnel)
+// and https:// (TLS to the proxy too, verified like upstream's) are taken:
+// the transfer sets up those two, and a fixed-IP relay for WeChat's
+// allowlists needs nothing else. The port is required: without one libcurl
+// picks 1080 for http://, where no HTTP relay listens (443 for https://,
+// required there too so that the config says where egress goes).
 absl::StatusOr<std::string> ProxyUrl(const std::string& url) {
-  if (!url.empty() && !absl::StrContains(url, "://")) {
-    return absl::InvalidArgumentError("must be a URL such as http://relay.internal:3128");
+  if (url.empty()) return url;
+  absl::string_view rest = url;
+  if (absl::StartsWithIgnoreCase(rest, "http://")) {
+    rest.remove_prefix(absl::string_view("http://").size());
+  } else if (absl::StartsWithIgnoreCase(rest, "https://")) {
+    rest.remove_prefix(absl::string_view("https://").size());
+  } else {
+    return absl::InvalidArgumentError(
+        "must be an http:// or https:// URL with a port, e.g. http://relay.internal:3128");
+  }
+  absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (absl::string_view after = rest.substr(authority.size()); !after.empty() && after != "/") {
+    return absl::InvalidArgumentError(
+        "must be scheme://host:port, without a path, query or fragment");
+  }
+  if (const size_t at = authority.rfind('@'); at != absl::string_view::npos) {
+    const absl::string_view user = authority.substr(0, at);
+    if (user.empty() || !AllOf(user, IsUserInfoChar)) {
+      return absl::InvalidArgumentError("user:password@ must be percent-encoded");
+    }
+    authority.remove_prefix(at + 1);
+  }
+  absl::string_view host = authority;
+  absl::string_view port;
+  bool host_ok = false;
+  if (absl::ConsumePrefix(&host, "[")) {  // an IPv6 literal
+    if (const size_t close = host.find(']'); close != absl::string_view::npos) {
+      port = host.substr(close + 1);
+      host = host.substr(0, close);
+      host_ok = !host.empty() &&
+                AllOf(host, [](char c) { return absl::ascii_isxdigit(c) || c == ':' || c == '.'; });
+    }
+  } else {
+    if (const size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
+      port = host.substr(colon);
+      host = host.substr(0, colon);
+    }
+    host_ok = IsHostName(host);
+  }
+  if (!host_ok) return absl::InvalidArgumentError("needs a host name or address");
+  if (!absl::ConsumePrefix(&port, ":") || port.empty()) {
+    return absl::InvalidArgumentError("needs a port, e.g. http://relay.internal:3128");
+  }
+  int number = 0;
+  if (!AllOf(port, absl::ascii_isdigit) || !absl::SimpleAtoi(port, &number) || number < 1 ||
+      number > 65535) {
+    return absl::InvalidArgumentError("port must be 1 to 65535");
   }
   return url;
 }

@@ -24,8 +24,9 @@ absl::StatusOr<std::string> BaseUrl(const std::string& url, absl::string_view fa
 // PERMISSION_DENIED when it cannot be read.
 absl::StatusOr<std::string> CaFile(const std::string& path);
 
-// Empty (direct), or a URL. The URL may hold a password, so no error quotes
-// it.
+// Empty (direct), or http:// or https://, an optional user:password@, a host
+// and a port; nothing after but a '/'. The URL may hold a password, so no
+// error quotes it.
 absl::StatusOr<std::string> ProxyUrl(const std::string& url);
 
 // "host.example.com" or "*.example.com", lowercased.

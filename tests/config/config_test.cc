@@ -352,6 +352,73 @@ INSTANTIATE_TEST_SUITE_P(
       return absl::StrCat(info.param.message, "_", info.param.field);
     });
 
+absl::StatusOr<Settings> ParseProxy(absl::string_view proxy) {
+  return Parse(
+      absl::StrCat(R"(listen_address: "127.0.0.1:0" upstream { proxy: ")", proxy, R"(" } )", kApp));
+}
+
+TEST(ProxyTest, TakesHttpAndHttpsRelaysWithAPort) {
+  for (absl::string_view proxy :
+       {"http://relay.internal:3128", "https://relay.internal:8443", "HTTP://Relay.Internal:3128",
+        "http://10.0.0.7:3128/", "http://[fd00::7]:3128", "http://user:p%40ss@relay.internal:3128",
+        "http://relay:1"}) {
+    absl::StatusOr<Settings> settings = ParseProxy(proxy);
+    ASSERT_TRUE(settings.ok()) << proxy << ": " << settings.status();
+    EXPECT_EQ(settings->upstream.proxy, proxy);
+  }
+}
+
+TEST(ProxyTest, EmptyMeansDirect) {
+  absl::StatusOr<Settings> settings = ParseProxy("");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->upstream.proxy, "");
+}
+
+TEST(ProxyTest, RefusesWhatIsNotAnHttpRelayWithAPort) {
+  const struct {
+    absl::string_view proxy;
+    absl::string_view problem;
+  } kCases[] = {
+      {"relay.internal:3128", "must be an http:// or https:// URL"},
+      {"socks5h://relay.internal:1080", "must be an http:// or https:// URL"},
+      {"ftp://relay.internal:21", "must be an http:// or https:// URL"},
+      {"http://relay.internal", "needs a port"},
+      {"http://relay.internal:", "needs a port"},
+      {"https://[fd00::7]", "needs a port"},
+      {"http://:3128", "needs a host"},
+      {"http://", "needs a host"},
+      {"http://relay..internal:3128", "needs a host"},
+      {"http://relay internal:3128", "needs a host"},
+      {"http://[fd00::7:3128", "needs a host"},
+      {"http://relay.internal:0", "port must be 1 to 65535"},
+      {"http://relay.internal:65536", "port must be 1 to 65535"},
+      {"http://relay.internal:+80", "port must be 1 to 65535"},
+      {"http://relay.internal:3128/egress", "must be scheme://host:port, without"},
+      {"http://relay.internal:3128?x=1", "must be scheme://host:port, without"},
+      {"http://us er@relay.internal:3128", "user:password@ must be percent-encoded"},
+      {"http://@relay.internal:3128", "user:password@ must be percent-encoded"},
+  };
+  for (const auto& c : kCases) {
+    absl::StatusOr<Settings> settings = ParseProxy(c.proxy);
+    ASSERT_FALSE(settings.ok()) << c.proxy;
+    EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(settings.status().message(),
+                HasSubstr(absl::StrCat("wxgate.textproto: upstream.proxy: ", c.problem)))
+        << c.proxy;
+  }
+}
+
+// A proxy URL may carry a password: errors never quote it.
+TEST(ProxyTest, ErrorsDoNotShowTheUrl) {
+  for (absl::string_view proxy :
+       {"http://relay:hunter2pw@relay.internal", "socks5://relay:hunter2pw@relay.internal:1080",
+        "http://relay:hunter2pw@relay.internal:3128/path"}) {
+    absl::StatusOr<Settings> settings = ParseProxy(proxy);
+    ASSERT_FALSE(settings.ok()) << proxy;
+    EXPECT_THAT(settings.status().message(), Not(HasSubstr("hunter2pw")));
+  }
+}
+
 // With several errors the first field in the file's schema order is named,
 // whichever section it is in.
 TEST(ConfigTest, FirstErrorIsReported) {
