@@ -189,8 +189,8 @@ int Run(int argc, char** argv) {
   }
   std::unique_ptr<identity::ContactCache> contacts;
   if (settings->cache.external_contact_ttl > absl::ZeroDuration()) {
-    contacts = std::make_unique<identity::ContactCache>(clock, settings->cache.external_contact_ttl,
-                                                        /*max_entries=*/100000);
+    contacts = std::make_unique<identity::ContactCache>(
+        clock, settings->cache.external_contact_ttl, config::defaults::kExternalContactMaxEntries);
   }
   identity::IdentityOptions identity_options;
   if (settings->sessions.max_watermark_age > absl::ZeroDuration()) {
@@ -213,9 +213,9 @@ int Run(int argc, char** argv) {
 
   rpc::Server server(rpc::ServerOptions{
       .listen_address = settings->listen_address,
-      .threads = settings->threads,
-      .calls_per_method = settings->calls_per_method,
-      .max_receive_message_bytes = settings->max_receive_message_bytes,
+      .threads = settings->server.threads,
+      .calls_per_method = settings->server.calls_per_method,
+      .max_receive_message_bytes = settings->server.max_receive_message_bytes,
   });
   rpc::WxgateServices services;
   services.RegisterAll(server, rpc::Backends{
@@ -234,8 +234,8 @@ int Run(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   Log(LogSeverity::kInfo, "%s: draining (grace %s)", strsignal(signal_number),
-      absl::FormatDuration(settings->shutdown_grace));
-  if (!server.Shutdown(settings->shutdown_grace)) {
+      absl::FormatDuration(settings->server.shutdown_grace));
+  if (!server.Shutdown(settings->server.shutdown_grace)) {
     // Calls still hold completion queues: skip destructors that would free them.
     std::fflush(stderr);
     std::_Exit(1);

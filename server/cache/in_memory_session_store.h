@@ -14,14 +14,16 @@
 #include "absl/time/time.h"
 #include "server/cache/session_store.h"
 #include "server/common/clock.h"
+#include "server/config/defaults.h"
 
 namespace wxgate::cache {
 
 struct InMemorySessionStoreOptions {
-  // Past this many sessions the least recently used one is evicted.
-  size_t max_entries = 100000;
+  // Past this many sessions the least recently used one is evicted. The
+  // defaults are the config's (sessions.max_entries, sessions.ttl).
+  size_t max_entries = config::defaults::kSessionMaxEntries;
   // A session_key older than this (counted from its Put) reads as absent.
-  absl::Duration ttl = absl::Hours(72);
+  absl::Duration ttl = config::defaults::kSessionTtl;
 };
 
 // SessionStore in process memory: a bounded LRU with a TTL, on the injected

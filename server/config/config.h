@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/config/defaults.h"
 
 namespace wxgate::config {
 
@@ -32,40 +33,48 @@ struct App {
   bool token_service_enabled = false;
 };
 
+// Each section's members start at the defaults (defaults.h), which is what
+// an unset field of the config means.
+struct ServerSettings {
+  int threads = defaults::kThreads;  // 0: one per usable core
+  int calls_per_method = defaults::kCallsPerMethod;
+  absl::Duration shutdown_grace = defaults::kShutdownGrace;
+  int max_receive_message_bytes = defaults::kMaxReceiveMessageBytes;
+};
+
 struct UpstreamSettings {
-  std::string wechat_base_url = "https://api.weixin.qq.com";
-  std::string wecom_base_url = "https://qyapi.weixin.qq.com";
+  std::string wechat_base_url = std::string(defaults::kWeChatBaseUrl);
+  std::string wecom_base_url = std::string(defaults::kWeComBaseUrl);
   std::string ca_file;
-  absl::Duration timeout = absl::Seconds(5);
-  absl::Duration connect_timeout = absl::Seconds(2);
+  absl::Duration timeout = defaults::kUpstreamTimeout;
+  absl::Duration connect_timeout = defaults::kConnectTimeout;
+  // "http://host:port" or "https://host:port", perhaps with user:password@
+  // (so never log it); empty: direct.
   std::string proxy;
-  int max_connections_per_host = 512;
-  int64_t max_response_bytes = 1 << 20;
+  int max_connections_per_host = defaults::kMaxConnectionsPerHost;
+  int64_t max_response_bytes = defaults::kMaxResponseBytes;
 };
 
 struct CacheSettings {
-  absl::Duration refresh_margin = absl::Minutes(5);
-  absl::Duration config_error_hold = absl::Minutes(1);
-  absl::Duration max_backoff = absl::Seconds(30);
+  absl::Duration refresh_margin = defaults::kRefreshMargin;
+  absl::Duration config_error_hold = defaults::kConfigErrorHold;
+  absl::Duration max_backoff = defaults::kMaxBackoff;
   // Zero: external contact lookups are not cached.
-  absl::Duration external_contact_ttl = absl::ZeroDuration();
+  absl::Duration external_contact_ttl = defaults::kExternalContactTtl;
 };
 
 struct SessionSettings {
-  absl::Duration ttl = absl::Hours(72);
-  int64_t max_entries = 1000000;
+  absl::Duration ttl = defaults::kSessionTtl;
+  int64_t max_entries = defaults::kSessionMaxEntries;
   // Zero: no age check.
-  absl::Duration max_watermark_age = absl::ZeroDuration();
+  absl::Duration max_watermark_age = defaults::kMaxWatermarkAge;
 };
 
-// The validated configuration the server runs with (see
-// proto/wxgate/config/v1/config.proto for what each field means).
+// The validated configuration the server runs with, one member per message
+// of proto/wxgate/config/v1/config.proto (which says what each field means).
 struct Settings {
   std::string listen_address;
-  int threads = 0;  // 0: one per core
-  int calls_per_method = 16;
-  absl::Duration shutdown_grace = absl::Seconds(10);
-  int max_receive_message_bytes = 256 * 1024;
+  ServerSettings server;
   UpstreamSettings upstream;
   CacheSettings cache;
   SessionSettings sessions;

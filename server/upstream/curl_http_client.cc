@@ -53,11 +53,6 @@ absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::Create(
   if (options.max_response_bytes == 0) {
     return absl::InvalidArgumentError("max_response_bytes must be positive");
   }
-  // The proxy URL may hold credentials: it is never echoed.
-  if (!options.proxy.empty() && !absl::StartsWithIgnoreCase(options.proxy, "http://") &&
-      !absl::StartsWithIgnoreCase(options.proxy, "https://")) {
-    return absl::InvalidArgumentError("proxy must be an http:// or https:// URL");
-  }
   if (GlobalInit() != CURLE_OK) return absl::InternalError("curl_global_init failed");
   const std::string system_ca =
       options.system_ca_file.empty() ? DefaultSystemCaFile() : options.system_ca_file;

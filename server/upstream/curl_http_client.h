@@ -35,9 +35,11 @@ struct CurlHttpClientOptions {
   absl::Duration timeout = absl::Seconds(5);
   // Bound on TCP connect plus TLS handshake.
   absl::Duration connect_timeout = absl::Seconds(2);
-  // Egress proxy, "http://host:port" (CONNECT tunnel) or "https://...".
-  // Empty: direct. http_proxy, https_proxy and no_proxy in the environment
-  // are ignored either way: egress is configuration, not ambient state.
+  // Egress proxy, "http://host:port" (CONNECT tunnel) or "https://...",
+  // taken as given (the config checks upstream.proxy); it may hold
+  // user:password, so it is never echoed. Empty: direct. http_proxy,
+  // https_proxy and no_proxy in the environment are ignored either way:
+  // egress is configuration, not ambient state.
   std::string proxy;
   // Transfers beyond this many connections to one host wait for one to free
   // up (their timeout runs meanwhile).

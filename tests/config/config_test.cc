@@ -6,9 +6,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <ostream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 namespace wxgate::config {
 namespace {
@@ -72,7 +78,7 @@ TEST(ConfigTest, LoadsGoodConfigWithDefaults) {
   EXPECT_EQ(settings->upstream.max_response_bytes, 1 << 20);
   EXPECT_EQ(settings->cache.refresh_margin, absl::Minutes(5));
   EXPECT_EQ(settings->sessions.ttl, absl::Hours(72));
-  EXPECT_EQ(settings->shutdown_grace, absl::Seconds(10));
+  EXPECT_EQ(settings->server.shutdown_grace, absl::Seconds(10));
   ASSERT_EQ(settings->apps.size(), 3u);
   const App* shop = settings->FindApp("shop");
   ASSERT_NE(shop, nullptr);
@@ -199,6 +205,232 @@ INSTANTIATE_TEST_SUITE_P(
             R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" secret { value: "dev secret" } } })",
             "apps[\"x\"].mini_program.secret: is not a plausible secret"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+// Every optional Duration field: read when set, and an error naming the
+// field when negative, zero where zero means nothing, or outside what
+// google.protobuf.Duration allows.
+struct DurationCase {
+  std::string message;  // "upstream"
+  std::string field;    // "timeout"
+  bool zero_allowed;
+  absl::Duration (*get)(const Settings&);
+};
+
+void PrintTo(const DurationCase& c, std::ostream* os) { *os << c.message << "." << c.field; }
+
+class DurationFieldTest : public ::testing::TestWithParam<DurationCase> {
+ protected:
+  absl::StatusOr<Settings> ParseWith(absl::string_view duration) {
+    return Parse(absl::StrCat(R"(listen_address: "127.0.0.1:0" )", GetParam().message, " { ",
+                              GetParam().field, " { ", duration, " } } ", kApp));
+  }
+  std::string Path() const { return absl::StrCat(GetParam().message, ".", GetParam().field); }
+};
+
+TEST_P(DurationFieldTest, SetValueIsRead) {
+  absl::StatusOr<Settings> settings = ParseWith("seconds: 7 nanos: 5000000");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(GetParam().get(*settings), absl::Milliseconds(7005));
+}
+
+TEST_P(DurationFieldTest, NegativeNamesTheField) {
+  absl::StatusOr<Settings> settings = ParseWith("seconds: -1");
+  ASSERT_FALSE(settings.ok());
+  EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(settings.status().message(),
+              HasSubstr(absl::StrCat("wxgate.textproto: ", Path(), ": must")));
+}
+
+TEST_P(DurationFieldTest, ZeroIsTakenOnlyWhereItMeansSomething) {
+  absl::StatusOr<Settings> settings = ParseWith("seconds: 0");
+  if (GetParam().zero_allowed) {
+    ASSERT_TRUE(settings.ok()) << settings.status();
+    EXPECT_EQ(GetParam().get(*settings), absl::ZeroDuration());
+  } else {
+    ASSERT_FALSE(settings.ok());
+    EXPECT_THAT(settings.status().message(), HasSubstr(absl::StrCat(Path(), ": must be positive")));
+  }
+}
+
+TEST_P(DurationFieldTest, OutOfRangeDurationNamesTheField) {
+  for (absl::string_view bad : {"seconds: 315576000001", "seconds: 1 nanos: -1",
+                                "nanos: 1000000000", "seconds: 9223372036854775807"}) {
+    absl::StatusOr<Settings> settings = ParseWith(bad);
+    ASSERT_FALSE(settings.ok()) << bad;
+    EXPECT_THAT(settings.status().message(),
+                HasSubstr(absl::StrCat(Path(), ": is not a valid Duration")))
+        << bad;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllNine, DurationFieldTest,
+    ::testing::Values(DurationCase{"server", "shutdown_grace", true,
+                                   [](const Settings& s) { return s.server.shutdown_grace; }},
+                      DurationCase{"upstream", "timeout", false,
+                                   [](const Settings& s) { return s.upstream.timeout; }},
+                      DurationCase{"upstream", "connect_timeout", false,
+                                   [](const Settings& s) { return s.upstream.connect_timeout; }},
+                      DurationCase{"cache", "refresh_margin", true,
+                                   [](const Settings& s) { return s.cache.refresh_margin; }},
+                      DurationCase{"cache", "config_error_hold", true,
+                                   [](const Settings& s) { return s.cache.config_error_hold; }},
+                      DurationCase{"cache", "max_backoff", false,
+                                   [](const Settings& s) { return s.cache.max_backoff; }},
+                      DurationCase{"cache", "external_contact_ttl", true,
+                                   [](const Settings& s) { return s.cache.external_contact_ttl; }},
+                      DurationCase{"sessions", "ttl", false,
+                                   [](const Settings& s) { return s.sessions.ttl; }},
+                      DurationCase{"sessions", "max_watermark_age", true,
+                                   [](const Settings& s) { return s.sessions.max_watermark_age; }}),
+    [](const ::testing::TestParamInfo<DurationCase>& info) {
+      return absl::StrCat(info.param.message, "_", info.param.field);
+    });
+
+// The counts: 0 is the default, the bounds are inclusive, and a value
+// outside them is an error naming the field.
+struct CountCase {
+  std::string message;
+  std::string field;
+  uint32_t lowest;   // the smallest value taken besides 0
+  uint32_t highest;  // the largest value taken
+  int64_t (*get)(const Settings&);
+};
+
+void PrintTo(const CountCase& c, std::ostream* os) { *os << c.message << "." << c.field; }
+
+class CountFieldTest : public ::testing::TestWithParam<CountCase> {
+ protected:
+  absl::StatusOr<Settings> ParseWith(uint32_t value) {
+    return Parse(absl::StrCat(R"(listen_address: "127.0.0.1:0" )", GetParam().message, " { ",
+                              GetParam().field, ": ", value, " } ", kApp));
+  }
+};
+
+TEST_P(CountFieldTest, BoundsAreTakenAndZeroIsTheDefault) {
+  const absl::StatusOr<Settings> zero = ParseWith(0);
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(GetParam().get(*zero), GetParam().get(Settings{}));
+  for (uint32_t value : {GetParam().lowest, GetParam().highest}) {
+    absl::StatusOr<Settings> settings = ParseWith(value);
+    ASSERT_TRUE(settings.ok()) << settings.status();
+    EXPECT_EQ(GetParam().get(*settings), value);
+  }
+}
+
+TEST_P(CountFieldTest, OutsideTheBoundsNamesTheField) {
+  std::vector<uint32_t> bad;
+  if (GetParam().lowest > 1) bad.push_back(GetParam().lowest - 1);
+  if (GetParam().highest < std::numeric_limits<uint32_t>::max()) {
+    bad.push_back(GetParam().highest + 1);
+  }
+  for (uint32_t value : bad) {
+    absl::StatusOr<Settings> settings = ParseWith(value);
+    ASSERT_FALSE(settings.ok()) << value;
+    EXPECT_THAT(settings.status().message(),
+                HasSubstr(absl::StrCat(GetParam().message, ".", GetParam().field, ": must")))
+        << value;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, CountFieldTest,
+    ::testing::Values(
+        CountCase{"server", "threads", 1, 256,
+                  [](const Settings& s) -> int64_t { return s.server.threads; }},
+        CountCase{"server", "calls_per_method", 1, 10000,
+                  [](const Settings& s) -> int64_t { return s.server.calls_per_method; }},
+        CountCase{"server", "max_receive_message_bytes", 1024, 64 << 20,
+                  [](const Settings& s) -> int64_t { return s.server.max_receive_message_bytes; }},
+        CountCase{"upstream", "max_connections_per_host", 1, 65535,
+                  [](const Settings& s) -> int64_t { return s.upstream.max_connections_per_host; }},
+        CountCase{"upstream", "max_response_bytes", 4096, std::numeric_limits<uint32_t>::max(),
+                  [](const Settings& s) { return s.upstream.max_response_bytes; }},
+        CountCase{"sessions", "max_entries", 1, std::numeric_limits<uint32_t>::max(),
+                  [](const Settings& s) { return s.sessions.max_entries; }}),
+    [](const ::testing::TestParamInfo<CountCase>& info) {
+      return absl::StrCat(info.param.message, "_", info.param.field);
+    });
+
+absl::StatusOr<Settings> ParseProxy(absl::string_view proxy) {
+  return Parse(
+      absl::StrCat(R"(listen_address: "127.0.0.1:0" upstream { proxy: ")", proxy, R"(" } )", kApp));
+}
+
+TEST(ProxyTest, TakesHttpAndHttpsRelaysWithAPort) {
+  for (absl::string_view proxy :
+       {"http://relay.internal:3128", "https://relay.internal:8443", "HTTP://Relay.Internal:3128",
+        "http://10.0.0.7:3128/", "http://[fd00::7]:3128", "http://user:p%40ss@relay.internal:3128",
+        "http://relay:1"}) {
+    absl::StatusOr<Settings> settings = ParseProxy(proxy);
+    ASSERT_TRUE(settings.ok()) << proxy << ": " << settings.status();
+    EXPECT_EQ(settings->upstream.proxy, proxy);
+  }
+}
+
+TEST(ProxyTest, EmptyMeansDirect) {
+  absl::StatusOr<Settings> settings = ParseProxy("");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->upstream.proxy, "");
+}
+
+TEST(ProxyTest, RefusesWhatIsNotAnHttpRelayWithAPort) {
+  const struct {
+    absl::string_view proxy;
+    absl::string_view problem;
+  } kCases[] = {
+      {"relay.internal:3128", "must be an http:// or https:// URL"},
+      {"socks5h://relay.internal:1080", "must be an http:// or https:// URL"},
+      {"ftp://relay.internal:21", "must be an http:// or https:// URL"},
+      {"http://relay.internal", "needs a port"},
+      {"http://relay.internal:", "needs a port"},
+      {"https://[fd00::7]", "needs a port"},
+      {"http://:3128", "needs a host"},
+      {"http://", "needs a host"},
+      {"http://relay..internal:3128", "needs a host"},
+      {"http://relay internal:3128", "needs a host"},
+      {"http://[fd00::7:3128", "needs a host"},
+      {"http://relay.internal:0", "port must be 1 to 65535"},
+      {"http://relay.internal:65536", "port must be 1 to 65535"},
+      {"http://relay.internal:+80", "port must be 1 to 65535"},
+      {"http://relay.internal:3128/egress", "must be scheme://host:port, without"},
+      {"http://relay.internal:3128?x=1", "must be scheme://host:port, without"},
+      {"http://us er@relay.internal:3128", "user:password@ must be percent-encoded"},
+      {"http://@relay.internal:3128", "user:password@ must be percent-encoded"},
+  };
+  for (const auto& c : kCases) {
+    absl::StatusOr<Settings> settings = ParseProxy(c.proxy);
+    ASSERT_FALSE(settings.ok()) << c.proxy;
+    EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(settings.status().message(),
+                HasSubstr(absl::StrCat("wxgate.textproto: upstream.proxy: ", c.problem)))
+        << c.proxy;
+  }
+}
+
+// A proxy URL may carry a password: errors never quote it.
+TEST(ProxyTest, ErrorsDoNotShowTheUrl) {
+  for (absl::string_view proxy :
+       {"http://relay:hunter2pw@relay.internal", "socks5://relay:hunter2pw@relay.internal:1080",
+        "http://relay:hunter2pw@relay.internal:3128/path"}) {
+    absl::StatusOr<Settings> settings = ParseProxy(proxy);
+    ASSERT_FALSE(settings.ok()) << proxy;
+    EXPECT_THAT(settings.status().message(), Not(HasSubstr("hunter2pw")));
+  }
+}
+
+// With several errors the first field in the file's schema order is named,
+// whichever section it is in.
+TEST(ConfigTest, FirstErrorIsReported) {
+  absl::StatusOr<Settings> settings =
+      Parse(std::string(R"(listen_address: "127.0.0.1:0" server { threads: 1000 } )"
+                        R"(sessions { ttl { seconds: -1 } } upstream { proxy: "x" } )") +
+            kApp);
+  ASSERT_FALSE(settings.ok());
+  EXPECT_THAT(settings.status().message(), HasSubstr("server.threads"));
+  EXPECT_THAT(settings.status().message(), Not(HasSubstr("upstream.proxy")));
+  EXPECT_THAT(settings.status().message(), Not(HasSubstr("sessions.ttl")));
+}
 
 TEST(ConfigTest, LoadConfigFileNamesMissingFile) {
   absl::StatusOr<Settings> settings = LoadConfigFile("/nonexistent/wxgate.textproto", ProcessEnv());
