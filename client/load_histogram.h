@@ -35,8 +35,8 @@ class LatencyHistogram {
   // HdrHistogram's "highest equivalent value").
   static uint64_t UpperBound(int bucket) {
     if (bucket < kLinear) return static_cast<uint64_t>(bucket);
-    int shift = bucket / kSubBuckets - 1;
-    uint64_t mantissa = static_cast<uint64_t>(bucket % kSubBuckets + kSubBuckets);
+    const int shift = bucket / kSubBuckets - 1;
+    const uint64_t mantissa = static_cast<uint64_t>(bucket % kSubBuckets) + kSubBuckets;
     return ((mantissa + 1) << shift) - 1;
   }
 

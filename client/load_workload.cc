@@ -91,7 +91,7 @@ bool Parse(grpc::ByteBuffer& buffer, Message& message) {
 absl::string_view RpcName(Rpc rpc) { return kRpcs[static_cast<int>(rpc)].name; }
 
 const std::string& RpcMethod(Rpc rpc) {
-  static const auto* kMethods = [] {
+  static const auto* const kMethods = [] {
     auto* methods = new std::vector<std::string>;
     for (const RpcInfo& info : kRpcs) methods->emplace_back(info.method);
     return methods;

@@ -48,7 +48,7 @@ constexpr char kUsage[] =
 
 // The positional arguments each command requires.
 const std::map<std::string, std::vector<std::string>>& RequiredWords() {
-  static const auto* kWords = new std::map<std::string, std::vector<std::string>>{
+  static const auto* const kWords = new std::map<std::string, std::vector<std::string>>{
       {"code2session", {"APP", "JS_CODE"}},
       {"wecom-code2session", {"APP", "JS_CODE"}},
       {"decrypt", {"APP"}},

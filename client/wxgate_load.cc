@@ -413,6 +413,7 @@ int Main(int argc, char** argv) {
     std::replace(word.begin() + 2, word.begin() + static_cast<std::ptrdiff_t>(end), '-', '_');
   }
   std::vector<char*> pointers;
+  pointers.reserve(words.size());
   for (std::string& word : words) pointers.push_back(word.data());
   wxgate::cli::Args args(argc, pointers.data());
   if (args.Bool("help")) {
@@ -529,6 +530,7 @@ int Main(int argc, char** argv) {
   int running = options.threads;
   Clock::time_point start = Clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(workers.size());
   for (auto& worker : workers) {
     threads.emplace_back([&, w = worker.get()] {
       w->Run(start);

@@ -178,7 +178,7 @@ absl::StatusOr<std::string> ResolveSecret(const pb::Secret& secret, const EnvLoo
       break;
     case pb::Secret::SOURCE_NOT_SET:
       return absl::InvalidArgumentError(
-          "required: { env: \"NAME\" }, { file: \"/path\" } or { value: \"...\" }");
+          R"(required: { env: "NAME" }, { file: "/path" } or { value: "..." })");
   }
   if (value.empty()) return absl::InvalidArgumentError("is empty");
   if (value.size() > kMaxSecretLength || !AllOf(value, absl::ascii_isgraph)) {

@@ -27,8 +27,8 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 // reused; BoringSSL has no fetching and takes EVP_aes_128_cbc() as it is.
 const EVP_CIPHER* Aes128Cbc() {
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L && !defined(OPENSSL_IS_BORINGSSL)
-  static EVP_CIPHER* const fetched = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
-  if (fetched != nullptr) return fetched;
+  static EVP_CIPHER* const kFetched = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+  if (kFetched != nullptr) return kFetched;
 #endif
   return EVP_aes_128_cbc();
 }

@@ -31,9 +31,9 @@ int SextetOf(uint8_t c) {
 
 // The same as SextetOf, from a table: for data that is no secret.
 struct SextetTable {
-  int8_t value[256];
-  constexpr SextetTable() : value() {
-    for (int c = 0; c < 256; ++c) value[c] = -1;
+  int8_t value[256] = {};
+  constexpr SextetTable() {
+    for (int8_t& v : value) v = -1;
     for (int c = 'A'; c <= 'Z'; ++c) value[c] = static_cast<int8_t>(c - 'A');
     for (int c = 'a'; c <= 'z'; ++c) value[c] = static_cast<int8_t>(c - 'a' + 26);
     for (int c = '0'; c <= '9'; ++c) value[c] = static_cast<int8_t>(c - '0' + 52);

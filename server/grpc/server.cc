@@ -76,8 +76,8 @@ Server::~Server() {
     // Calls are still alive and may yet touch their completion queues: leave
     // the queues and pollers to the process exit rather than free them under a call.
     for (auto& poller : pollers_) poller.detach();
-    for (auto& cq : cqs_) cq.release();
-    server_.release();
+    for (auto& cq : cqs_) static_cast<void>(cq.release());
+    static_cast<void>(server_.release());
   }
 }
 

@@ -41,10 +41,10 @@ LogSeverity SeverityOf(const absl::Status& status) {
 // One line per failed call: RPC, reason, message (which names the app and
 // the endpoint) and upstream errcode, never a secret (messages hold none).
 void LogFailure(absl::string_view rpc, const absl::Status& status) {
-  static LogRateLimiter* const limiter = new LogRateLimiter(20);
+  static LogRateLimiter* const kLimiter = new LogRateLimiter(20);
   const LogSeverity severity = SeverityOf(status);
   int64_t suppressed = 0;
-  if (!LogEnabled(severity) || !limiter->Allow(suppressed)) return;
+  if (!LogEnabled(severity) || !kLimiter->Allow(suppressed)) return;
   std::string errcode;
   for (const auto& [key, value] : GetErrorMetadata(status)) {
     if (key == "errcode") errcode = absl::StrCat(" errcode=", value);

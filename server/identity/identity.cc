@@ -114,12 +114,12 @@ void RetriedRead(const Identity::Deps& d, const RetryPolicy& policy, const Upstr
 template <typename Response>
 void StoreSession(cache::SessionStore& sessions, absl::string_view app, absl::string_view user,
                   std::string session_key, Response response, Reply<Response> reply) {
-  sessions.Put(
-      app, user, std::move(session_key),
-      [response = std::move(response), reply = std::move(reply)](absl::Status stored) mutable {
-        if (!stored.ok()) return std::move(reply)(stored);
+  cache::SessionStore::PutCallback stored =
+      [response = std::move(response), reply = std::move(reply)](absl::Status status) mutable {
+        if (!status.ok()) return std::move(reply)(status);
         std::move(reply)(std::move(response));
-      });
+      };
+  sessions.Put(app, user, std::move(session_key), std::move(stored));
 }
 
 // What DecryptUserData needs once the user's session_key is known. Owned by
@@ -227,7 +227,7 @@ struct ContactFlow {
 void OnContactPage(std::unique_ptr<ContactFlow> flow, const std::string& cursor,
                    absl::StatusOr<ContactPage> page);
 
-void FetchContactPage(std::unique_ptr<ContactFlow> flow, std::string cursor) {
+void FetchContactPage(std::unique_ptr<ContactFlow> flow, const std::string& cursor) {
   ContactFlow& f = *flow;  // the object outlives the move of `flow` below
   ++f.pages;
   RetriedRead<ContactPage>(
@@ -266,7 +266,7 @@ void OnContactPage(std::unique_ptr<ContactFlow> flow, const std::string& cursor,
         wechat::BadResponse("cgi-bin/externalcontact/get",
                             absl::StrCat("more than ", flow->max_pages, " pages of follow users")));
   }
-  FetchContactPage(std::move(flow), std::move(page->next_cursor));
+  FetchContactPage(std::move(flow), page->next_cursor);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 namespace wxgate::identity {
 
 // Longest encrypted_data accepted, in base64 characters.
-inline constexpr size_t kMaxEncryptedDataLength = 64 * 1024;
+inline constexpr size_t kMaxEncryptedDataLength = size_t{64} * 1024;
 
 struct UserDataInput {
   // The session_key held for the user, base64 as code2Session returned it.

@@ -31,8 +31,8 @@ constexpr size_t kEasyPoolSize = 64;
 // libcurl's global state is set up once and kept for the process: cleaning
 // it up while another library (or client) still uses libcurl is undefined.
 CURLcode GlobalInit() {
-  static const CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
-  return code;
+  static const CURLcode kCode = curl_global_init(CURL_GLOBAL_DEFAULT);
+  return kCode;
 }
 
 }  // namespace

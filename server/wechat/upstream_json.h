@@ -30,7 +30,7 @@ class JsonObject {
 
   // At most `max_bytes` bytes (longer is a bad response).
   absl::StatusOr<std::string> String(absl::string_view key, Need need,
-                                     size_t max_bytes = 64 * 1024) const;
+                                     size_t max_bytes = size_t{64} * 1024) const;
   absl::StatusOr<int64_t> Int(absl::string_view key, Need need, int64_t fallback = 0) const;
   // A string, or an integer rendered in decimal (WeChat documents countryCode
   // as a string and sends a number).

@@ -63,17 +63,18 @@ TransferId CallJson(upstream::HttpClient& http, upstream::HttpRequest request, E
   // Endpoints are literals (request.endpoint copies one); keep the view alive
   // by capturing the request's copy.
   auto endpoint = std::make_shared<const std::string>(request.endpoint);
-  return http.Start(std::move(request),
-                    [endpoint, kind, parse = std::move(parse), done = std::move(done)](
-                        absl::StatusOr<upstream::HttpResponse> response) mutable {
-                      absl::StatusOr<UpstreamJson> json =
-                          UpstreamJson::FromHttp(*endpoint, kind, std::move(response));
-                      if (!json.ok()) {
-                        std::move(done)(json.status());
-                        return;
-                      }
-                      std::move(done)(parse(*json));
-                    });
+  upstream::HttpCallback answered =
+      [endpoint, kind, parse = std::move(parse),
+       done = std::move(done)](absl::StatusOr<upstream::HttpResponse> response) mutable {
+        absl::StatusOr<UpstreamJson> json =
+            UpstreamJson::FromHttp(*endpoint, kind, std::move(response));
+        if (!json.ok()) {
+          std::move(done)(json.status());
+          return;
+        }
+        std::move(done)(parse(*json));
+      };
+  return http.Start(std::move(request), std::move(answered));
 }
 
 }  // namespace wxgate::wechat

@@ -12,7 +12,7 @@
 #define EMU_ASSIGN_OR_400(lhs, expr)                        \
   auto lhs##_or = (expr);                                   \
   if (!lhs##_or.ok()) return BadRequest(lhs##_or.status()); \
-  auto lhs = *std::move(lhs##_or)
+  auto lhs = *std::move(lhs##_or) /* NOLINT(bugprone-macro-parentheses): lhs is a name */
 
 namespace wxgate::emulator {
 namespace {

@@ -91,7 +91,7 @@ absl::StatusOr<std::string> Aes128CbcEncrypt(absl::string_view key, absl::string
       EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + n1, &n2) != 1) {
     return absl::InternalError("AES-128-CBC encryption failed");
   }
-  out.resize(static_cast<size_t>(n1 + n2));
+  out.resize(static_cast<size_t>(n1) + static_cast<size_t>(n2));
   return out;
 }
 

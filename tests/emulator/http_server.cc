@@ -60,8 +60,8 @@ constexpr HttpServer::Route kUpstreamRoutes[] = {
     {"cgi-bin/kf/customer/batchget", "POST", Platform::kWeCom, &Emulator::WeComKfCustomers},
 };
 
-HttpServer::HttpServer(const ServerOptions& options, Emulator* emulator)
-    : options_(options), emulator_(emulator) {}
+HttpServer::HttpServer(ServerOptions options, Emulator* emulator)
+    : options_(std::move(options)), emulator_(emulator) {}
 
 HttpServer::~HttpServer() {
   Stop();
@@ -292,7 +292,7 @@ void HttpServer::Deliver(const Fault* fault, Reply reply, httplib::Response& res
                                   });
     return;
   }
-  response.set_content(reply.body, reply.content_type.c_str());
+  response.set_content(reply.body, reply.content_type);
 }
 
 void HttpServer::Drop(const httplib::Request& http_request) {

@@ -51,7 +51,7 @@ class HttpServer {
  private:
   class Server;
 
-  HttpServer(const ServerOptions& options, Emulator* emulator);
+  HttpServer(ServerOptions options, Emulator* emulator);
   void Handle(const httplib::Request& http_request, httplib::Response& response);
   Reply Upstream(const Route& route, const Request& request, const httplib::Request& http_request,
                  httplib::Response& response, bool* answered);

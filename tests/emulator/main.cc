@@ -98,7 +98,7 @@ std::string ParseFlags(int argc, char** argv, Flags& flags) {
 std::string BaseUrlHost(const std::string& host) {
   if (host == "0.0.0.0") return "127.0.0.1";
   if (host == "::") return "[::1]";
-  if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]");
+  if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]");
   return host;
 }
 

@@ -47,7 +47,7 @@ std::string Decrypt(absl::string_view key_b64, absl::string_view iv_b64,
             EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + n1, &n2) == 1;
   EVP_CIPHER_CTX_free(ctx);
   if (!ok) return "<bad padding>";
-  out.resize(static_cast<size_t>(n1 + n2));
+  out.resize(static_cast<size_t>(n1) + static_cast<size_t>(n2));
   return out;
 }
 
