@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "client/await_grpc_shutdown.h"
 #include "client/cli_args.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -341,6 +342,12 @@ class Cli {
 }  // namespace wxgate::cli
 
 int main(int argc, char** argv) {
-  wxgate::cli::Args args(argc, argv);
-  return wxgate::cli::Cli(args).Run();
+  int exit_code = 0;
+  {
+    wxgate::cli::Args args(argc, argv);
+    exit_code = wxgate::cli::Cli(args).Run();
+  }
+  // The channel is gone; let gRPC finish shutting down before exiting.
+  wxgate::AwaitGrpcShutdown(absl::Seconds(10));
+  return exit_code;
 }

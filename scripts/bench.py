@@ -25,7 +25,6 @@ import os
 import re
 import resource
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -33,9 +32,11 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.dont_write_bytecode = True  # harness is imported from the source tree
+sys.dont_write_bytecode = True  # harness and grpc_body are imported from the source tree
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
 import harness  # noqa: E402
+from grpc_body import grpc_frame, message  # noqa: E402
 
 H2_HEADERS = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
 
@@ -71,30 +72,6 @@ def start_baseline(argv, cpus, env=None):
     server.port = ready["port"]
     server.target = f"127.0.0.1:{server.port}"
     return server
-
-
-# --- requests -----------------------------------------------------------------------------------
-
-def varint(n):
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def message(*fields):
-    """Protobuf bytes of (field number, string) pairs."""
-    out = b""
-    for number, value in fields:
-        data = value.encode()
-        out += varint(number << 3 | 2) + varint(len(data)) + data
-    return out
-
-
-def grpc_frame(payload):
-    return b"\x00" + struct.pack(">I", len(payload)) + payload
 
 
 # --- measurements -------------------------------------------------------------------------------

@@ -5,26 +5,32 @@ Started by ./scripts/soak (and by ctest's soak_smoke) after the build; needs
 only the standard library. It starts wxgate-emulator and wxgate on free
 loopback ports, sets short token and ticket lifetimes so they expire during the
 run, mints every single-use code the run will need, logs a fixed pool of users
-in, and drives wxgate-load with a mix of every RPC for the given time. Meanwhile
-a fault injector keeps about 5% of upstream requests faulted (latency spikes,
--1, 45009/45011/45033, HTML 502, truncated and mistyped answers, dropped
-connections, hangs shorter than the caller's deadline, slow bodies), revokes
-each app's tokens once a minute in turn and arms one short burst of 40001 on the
-ticket endpoints; a sampler reads wxgate's VmRSS, threads and fds. At the end
-wxgate gets SIGTERM.
+in, fetches every token and ticket once, and drives wxgate-load with a mix of
+every RPC for the given time. Meanwhile a fault injector keeps about 5% of
+upstream requests faulted (latency spikes, -1, 45009/45011/45033, HTML 502,
+truncated and mistyped answers, dropped connections, hangs shorter than the
+caller's deadline, slow bodies), revokes an app's tokens every 15 s and arms
+one short burst of 40001 on the ticket endpoints, sparing the token and ticket
+endpoints while wxgate replaces what those took away; a sampler reads wxgate's
+VmRSS, threads and fds. At the end wxgate gets SIGTERM. Everything random
+follows --seed (fixed by default).
 
-Checks (exit 1 if any fails): wxgate ran to the end and exited 0 on SIGTERM; no
-call completed past its deadline + 10%; every call is accounted for (sent =
-completed = sum over status codes, none outstanding); no OK answer was
-malformed; every non-OK status is one the faults or the fixture explain (never
-INTERNAL or UNKNOWN); token and ticket failures reached under 3% of the calls
-that need a token; wxgate logged no ERROR line; RSS grew less than the bound
+Checks (exit 1 if any fails), all on counters: wxgate-load's JSON report, the
+emulator's /_emu/stats, the injector's own counts, wxgate's exit status and
+/proc. wxgate ran to the end and exited 0 on SIGTERM; no call completed past
+its deadline + 10%; every call is accounted for (sent = completed = sum over
+status codes, none outstanding); no OK answer was malformed; every non-OK
+status is one the faults or the fixture explain (never INTERNAL or UNKNOWN);
+token and ticket failures reached under the bound of the calls that need a
+token; wxgate logged nothing at ERROR severity; RSS grew less than the bound
 between the first-minute plateau and the end; the injector really faulted
 between 2% and 10% of upstream requests; no code pool ran dry. See
-tests/soak/README.md.
+tests/soak/README.md, which also shows why the schedule's worst case meets
+the bounds.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -40,6 +46,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import harness  # noqa: E402
 
 MIB = 1024 * 1024
+# Every run with the same arguments draws the same faults, codes and mix.
+DEFAULT_SEED = 1
 
 # The apps of deploy/demo.textproto (the soak config is built from that file).
 SHOP = "wxd00000000000a001"
@@ -71,11 +79,39 @@ NO_UPSTREAM = ("health", "decrypt")  # answered from memory: any error is unexpl
 # which refresh ahead and back off while the cached value is still served, so
 # their callers should almost never see an error.
 CACHE_SERVED = ("sign-jsapi", "sign-agent", "token")
-# The RPCs that take an access token (or a ticket), and the fetch endpoints
-# whose failures the cache should keep from reaching them.
+# The RPCs that take an access token (or a ticket).
 TOKEN_USERS = CACHE_SERVED + ("wecom-code2session", "phone", "external-contact", "kf-customers")
-CREDENTIAL_ENDPOINTS = ("cgi-bin/token", "cgi-bin/gettoken", "cgi-bin/ticket/getticket",
-                        "cgi-bin/get_jsapi_ticket", "cgi-bin/ticket/get")
+
+
+@dataclasses.dataclass(frozen=True)
+class App:
+    """An app whose tokens the injector may revoke: the /_emu/revoke body, the
+    /_emu/current query that shows whether it holds a usable token, and the
+    endpoints its token and the tickets fetched with that token come from."""
+    name: str
+    revoke: dict
+    current: str
+    endpoints: tuple
+
+
+APPS = (
+    App("shop", {"app_id": SHOP}, f"app_id={SHOP}", ("cgi-bin/token",)),
+    App("news", {"app_id": NEWS}, f"app_id={NEWS}",
+        ("cgi-bin/token", "cgi-bin/ticket/getticket")),
+    App("sidebar", {"corp_id": CORP, "agent_id": 1000002}, f"corp_id={CORP}&agent_id=1000002",
+        ("cgi-bin/gettoken", "cgi-bin/get_jsapi_ticket", "cgi-bin/ticket/get")),
+    App("crm", {"corp_id": CORP, "agent_id": 1000003}, f"corp_id={CORP}&agent_id=1000003",
+        ("cgi-bin/gettoken", "cgi-bin/get_jsapi_ticket", "cgi-bin/ticket/get")),
+)
+APP_BY_NAME = {app.name: app for app in APPS}
+# The token and ticket fetch endpoints, whose failures the cache should keep
+# from reaching callers.
+CREDENTIAL_ENDPOINTS = tuple(sorted({e for app in APPS for e in app.endpoints}))
+# The 40001 burst: on both ticket endpoints, so a rejection of the tokens of
+# the apps that fetch those tickets.
+BURST_ENDPOINTS = ("cgi-bin/ticket/getticket", "cgi-bin/get_jsapi_ticket")
+BURST_SIZE = 3
+BURST_APPS = ("news", "sidebar", "crm")
 
 # The fault menu: (kind, weight, fault body without endpoint). Latencies and
 # hangs (--hang-cap-s=1) stay well under the caller's deadline.
@@ -93,8 +129,6 @@ FAULTS = [
     ("latency+busy", 6, lambda r: {"latency_ms": r.randint(100, 600), "errcode": -1}),
     ("slow body", 2, lambda r: {"slow_body": True}),
 ]
-REVOKE_TARGETS = [{"app_id": SHOP}, {"app_id": NEWS}, {"corp_id": CORP, "agent_id": 1000002},
-                  {"corp_id": CORP, "agent_id": 1000003}]
 
 
 class SoakError(harness.HarnessError):
@@ -106,13 +140,12 @@ def log(text):
 
 
 class WxgateProcess(harness.Process):
-    """wxgate, its log counted: lines per severity, the ERROR lines and the
-    token and ticket fetch lines (all of them); 400 first and last lines kept."""
+    """wxgate, its log lines counted by severity (the ERROR ones kept); 400
+    first and last lines kept."""
 
     def __init__(self, argv, log_path=None):
         self.severities = {}     # severity -> count
         self.errors = []         # ERROR lines
-        self.fetches = []        # token and ticket fetch lines
         super().__init__(argv, keep_lines=400, log_path=log_path)
 
     def on_line(self, line):
@@ -121,8 +154,6 @@ class WxgateProcess(harness.Process):
             self.severities[words[1]] = self.severities.get(words[1], 0) + 1
             if words[1] == "ERROR" and len(self.errors) < 50:
                 self.errors.append(line)
-            if ("fetched a new" in line or "fetching the" in line) and len(self.fetches) < 20000:
-                self.fetches.append(line)
 
 
 class LoadProcess(harness.Process):
@@ -167,18 +198,44 @@ def parallel(jobs, threads=4):
     return results
 
 
+# --- the fault schedule -------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Episode:
+    """A rejection the injector caused: a revocation, or the 40001 burst. It
+    takes away the tokens of `apps`; it is over once wxgate has fetched what
+    replaces them (`over(calls)`, asked every tick with the emulator's call
+    counters), and stays open `spare` seconds longer. While it is open the
+    endpoints of its apps draw no fault and its apps are not revoked."""
+    what: str
+    apps: tuple
+    opened: float
+    over: object = None
+    over_at: float = None
+
+    def is_open(self, now, spare):
+        return self.over_at is None or now < self.over_at + spare
+
+
 class Injector(threading.Thread):
-    """Keeps about `fraction` of upstream requests faulted.
+    """Keeps about `fraction` of upstream requests faulted, on a schedule
+    whose worst case is known (tests/soak/README.md, "Schedule").
 
     Every tick it reads the emulator's per-endpoint call counters and arms, per
     endpoint, count-1 faults for `fraction` of the requests of the last tick
     (rounded at random), each of a kind drawn from FAULTS; the next requests to
     that endpoint take them. Every `revoke_every` seconds it revokes the tokens
-    of the next app in turn, and once, at a third of the run, it arms a burst of 40001 on both
-    ticket endpoints. Pacing by wall time is the point here, not
-    synchronization."""
+    of the next app in turn, and once, at a third of the run, it arms the 40001
+    burst. Each of those opens an Episode: the faults armed on its apps'
+    token and ticket endpoints are taken back and none is armed there until
+    `spare` seconds after wxgate replaced what it took away. So a fetch that
+    replaces a rejected token, which its callers wait for, is never faulted.
+    A revocation skips the apps an open episode concerns (the cache will not
+    replace a token fetched after a rejection again for 5 s, 10 s for a second
+    one in a row), and the burst waits until no episode concerns its apps.
+    Pacing by wall time is the point here, not synchronization."""
 
-    def __init__(self, emu, fraction, seconds, rng, tick=0.25, revoke_every=15):
+    def __init__(self, emu, fraction, seconds, rng, tick=0.25, revoke_every=15, spare=10):
         super().__init__(daemon=True)
         self.emu = emu
         self.fraction = fraction
@@ -186,20 +243,16 @@ class Injector(threading.Thread):
         self.rng = rng
         self.tick = tick
         self.revoke_every = revoke_every
+        self.spare = spare
         self.stop_event = threading.Event()
-        self.armed = {}          # kind -> count
-        self.revocations = []    # (t, target, revoked)
-        self.burst_at = None
-        self.slot = rng.randrange(len(REVOKE_TARGETS))  # the next revocation target
+        self.armed = {}          # kind -> faults armed
+        self.withdrawn = 0       # faults taken back before any request took them
+        self.revocations = []    # (t, app, tokens revoked)
         self.skipped_revocations = 0
-        self.cleared = 0         # faults dropped by a safety clear
+        self.burst_at = None
+        self.episodes = []
+        self.slot = rng.randrange(len(APPS))  # the next app to revoke
         self.error = None
-
-    def arm(self, endpoint, kind, body):
-        body = dict(body, endpoint=endpoint, count=body.get("count", 1))
-        answer = self.emu.post("/_emu/faults", body)
-        self.armed[kind] = self.armed.get(kind, 0) + body["count"]
-        return answer["faults"]
 
     def run(self):
         try:
@@ -209,52 +262,96 @@ class Injector(threading.Thread):
 
     def _run(self):
         start = time.monotonic()
-        last = self.emu.get("/_emu/stats")["calls"]
-        next_revoke = start + self.revoke_every
+        last = self.calls()
+        next_revoke = self.revoke_every
+        while not self.stop_event.wait(self.tick):
+            now = time.monotonic() - start
+            calls = self.calls()
+            for episode in self.episodes:
+                if episode.over_at is None and episode.over(calls):
+                    episode.over_at = round(now, 1)
+            self.arm_random(calls, last, self.spared(now))
+            last = calls
+            if now >= next_revoke:
+                self.revoke(now)
+                next_revoke += self.revoke_every
+            if self.burst_at is None and now >= self.seconds / 3:
+                self.burst(now)
+
+    def calls(self):
+        return self.emu.get("/_emu/stats")["calls"]
+
+    def arm(self, endpoint, kind, body):
+        answer = self.emu.post("/_emu/faults", dict(body, endpoint=endpoint, count=1))
+        self.armed[kind] = self.armed.get(kind, 0) + 1
+        return answer["faults"]
+
+    def arm_random(self, calls, last, spared):
         kinds = [k for k, _, _ in FAULTS]
         weights = [w for _, w, _ in FAULTS]
         makers = {k: m for k, _, m in FAULTS}
-        while not self.stop_event.wait(self.tick):
-            now = time.monotonic()
-            calls = self.emu.get("/_emu/stats")["calls"]
-            pending = None
-            for endpoint, total in calls.items():
-                delta = total - last.get(endpoint, 0)
-                want = self.fraction * delta
-                n = int(want) + (1 if self.rng.random() < want - int(want) else 0)
-                for _ in range(n):
-                    kind = self.rng.choices(kinds, weights)[0]
-                    pending = self.arm(endpoint, kind, makers[kind](self.rng))
-            last = calls
-            # Faults armed for a quiet endpoint wait there; if they pile up
-            # (the load stopped early), start over.
-            if pending is not None and pending > 500:
-                self.cleared += pending
-                self.emu.call("DELETE", "/_emu/faults")
-            if now >= next_revoke:
-                # Round robin: each credential is revoked once a minute, more
-                # than the cache's rejection_refresh_interval (30 s) apart; a
-                # second rejection sooner is refused a refresh by design. The
-                # 40001 burst is such a rejection for the apps whose tokens
-                # fetch the tickets, so they sit out the 35 s after it.
-                target = REVOKE_TARGETS[self.slot % len(REVOKE_TARGETS)]
-                self.slot += 1
-                if (self.burst_at is not None and now - start - self.burst_at < 35
-                        and target != {"app_id": SHOP}):
-                    self.skipped_revocations += 1
-                else:
-                    revoked = self.emu.post("/_emu/revoke", target)["revoked"]
-                    self.revocations.append((round(now - start, 1), target, revoked))
-                next_revoke = now + self.revoke_every
-            if self.burst_at is None and now - start >= self.seconds / 3:
-                self.arm("cgi-bin/ticket/getticket", "40001 burst", {"errcode": 40001, "count": 3})
-                self.arm("cgi-bin/get_jsapi_ticket", "40001 burst", {"errcode": 40001, "count": 3})
-                self.burst_at = round(now - start, 1)
+        pending = 0
+        for endpoint, total in calls.items():
+            if endpoint in spared:
+                continue
+            want = self.fraction * (total - last.get(endpoint, 0))
+            for _ in range(int(want) + (1 if self.rng.random() < want - int(want) else 0)):
+                kind = self.rng.choices(kinds, weights)[0]
+                pending = self.arm(endpoint, kind, makers[kind](self.rng))
+        # Faults armed for a quiet endpoint wait there; if they pile up (the
+        # load stopped early), start over.
+        if pending > 500:
+            self.withdrawn += self.emu.call("DELETE", "/_emu/faults")["cleared"]
 
-    def pending(self):
-        """Faults armed and not yet taken: arms a probe that never fires and reads the size."""
-        size = self.emu.post("/_emu/faults", {"endpoint": "_emu/soak-probe", "count": 1})["faults"]
-        return size - 1
+    def spared(self, now):
+        """The endpoints an open episode spares."""
+        return {endpoint for episode in self.episodes if episode.is_open(now, self.spare)
+                for name in episode.apps for endpoint in APP_BY_NAME[name].endpoints}
+
+    def concerned(self, name, now):
+        return any(name in e.apps for e in self.episodes if e.is_open(now, self.spare))
+
+    def open_episode(self, what, apps, now):
+        episode = Episode(what, apps, round(now, 1))
+        self.episodes.append(episode)
+        for endpoint in sorted({e for name in apps for e in APP_BY_NAME[name].endpoints}):
+            self.withdrawn += self.emu.call("DELETE", f"/_emu/faults?endpoint={endpoint}")["cleared"]
+        return episode
+
+    def revoke(self, now):
+        """Revokes the tokens of the next app in turn that no open episode concerns."""
+        for _ in range(len(APPS)):
+            app = APPS[self.slot % len(APPS)]
+            self.slot += 1
+            if not self.concerned(app.name, now):
+                break
+        else:
+            self.skipped_revocations += 1
+            return
+        episode = self.open_episode(f"revoke {app.name}", (app.name,), now)
+        revoked = self.emu.post("/_emu/revoke", app.revoke)["revoked"]
+        # Revoked tokens are unusable: the app holds a usable one again once
+        # wxgate fetched its replacement.
+        episode.over = lambda _calls, query=app.current: (
+            self.emu.get(f"/_emu/current?{query}")["access_token"] != "")
+        self.revocations.append((round(now, 1), app.name, revoked))
+
+    def burst(self, now):
+        """Arms BURST_SIZE 40001s on each ticket endpoint, unless an open
+        episode concerns the apps whose tokens fetch those tickets."""
+        if any(self.concerned(name, now) for name in BURST_APPS):
+            return
+        episode = self.open_episode("40001 burst", BURST_APPS, now)
+        for endpoint in BURST_ENDPOINTS:
+            for _ in range(BURST_SIZE):
+                self.arm(endpoint, "40001 burst", {"errcode": 40001})
+        # Nothing else is armed on those endpoints while the episode is open,
+        # so their next BURST_SIZE requests take the burst. Counted after
+        # arming: a request in between makes the episode longer, never shorter.
+        armed_at = self.calls()
+        episode.over = lambda calls: all(
+            calls.get(e, 0) >= armed_at.get(e, 0) + BURST_SIZE for e in BURST_ENDPOINTS)
+        self.burst_at = round(now, 1)
 
 
 class RssSampler(threading.Thread):
@@ -286,6 +383,9 @@ class RssSampler(threading.Thread):
             return None
         return None if rss is None else (rss, threads, fds)
 
+    def rss(self):
+        return (self.read() or (None,))[0]
+
     def run(self):
         while True:
             if not self.process.alive():
@@ -297,6 +397,8 @@ class RssSampler(threading.Thread):
             if self.stop_event.wait(self.period):
                 return
 
+
+# --- setup --------------------------------------------------------------------------------------
 
 def write_config(path, emu, apps_file):
     # 64 connections to the emulator at most (the default is 512): each costs
@@ -312,18 +414,18 @@ def write_config(path, emu, apps_file):
 
 
 def mint_codes(emu, counts, mp_users, wecom_users, rng):
-    """Mints the run's single-use codes: lines of wxgate-load's --codes-file."""
+    """Mints single-use codes: lines of wxgate-load's --codes-file."""
     jobs = []
-    for i in range(counts["code2session"]):
+    for i in range(counts.get("code2session", 0)):
         user = mp_users[i % len(mp_users)]
         jobs.append(lambda u=user: "code2session shop %s %s" % (emu.post(
             "/_emu/login", {"app_id": SHOP, "openid": u, "keep_session_key": True})["code"], u))
-    for i in range(counts["wecom-code2session"]):
+    for i in range(counts.get("wecom-code2session", 0)):
         user = wecom_users[i % len(wecom_users)]
         jobs.append(lambda u=user: "wecom-code2session sidebar %s %s" % (emu.post(
             "/_emu/wecom_login", {"corp_id": CORP, "user_id": u, "keep_session_key": True})["code"],
             u))
-    for i in range(counts["phone"]):
+    for i in range(counts.get("phone", 0)):
         user = mp_users[i % len(mp_users)]
         bind = rng.random() < 0.5  # half the codes are bound to the user's openid
         body = {"app_id": SHOP, "phone_number": "+86 1380013%04d" % i,
@@ -407,6 +509,26 @@ def setup_fixture(emu, mp_users, wecom_users):
     return fixture
 
 
+def warm_credentials(emu, cli, target):
+    """One call per token and ticket of the run through wxgate, so the load
+    starts with every credential cached and valid: no fetch in the run then
+    has callers waiting on it, except those the schedule causes (and, in
+    runs longer than the lifetimes, the fetches at expiry)."""
+    phone_code = emu.post("/_emu/phone_code", {"app_id": SHOP, "phone_number": "+86 13800139999",
+                                               "pure_phone_number": "13800139999",
+                                               "country_code": 86})["code"]
+    for words in (["sign-jsapi", "news", "https://news.example.com/warm"],
+                  ["sign-jsapi", "sidebar", "https://cs.example.com/warm"],
+                  ["sign-agent", "sidebar", "https://cs.example.com/warm"],
+                  ["sign-agent", "crm", "https://cs.example.com/warm"],
+                  ["phone", "shop", phone_code]):
+        done = subprocess.run([cli, f"--target={target}", *words], capture_output=True,
+                              text=True, timeout=60)
+        if done.returncode != 0:
+            raise SoakError(f"warming the credentials: wxgate-cli {words[0]} {words[1]} exited "
+                            f"{done.returncode}:\n{done.stdout}{done.stderr}")
+
+
 def run_load(load_binary, args_list, timeout):
     """Runs wxgate-load; returns (exit code, parsed JSON report or None, its stderr lines)."""
 
@@ -430,6 +552,55 @@ def run_load(load_binary, args_list, timeout):
     with proc.cond:
         lines = list(proc.lines["stderr"])
     return proc.proc.returncode, report, lines
+
+
+# --- results ------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class SoakRun:
+    """What one run measured, for the checks and the report."""
+    seconds: float
+    seed: int
+    load_code: int
+    report: dict            # wxgate-load's JSON report
+    stats: dict             # the emulator's /_emu/stats at the end of the load
+    injector: Injector      # stopped: what it armed, revoked and spared
+    pending: int            # faults armed and never reached
+    samples: list           # wxgate's (t, rss, threads, fds) during the load
+    died_at: float          # when the sampler found wxgate gone, or None
+    rss_before_setup: int
+    rss_at_start: int
+    alive_at_end: bool
+    exit_code: int          # after SIGTERM; None when it had to be killed
+    stop_seconds: float
+    severities: dict        # wxgate's log lines by severity
+    errors: list            # its ERROR lines
+
+    @property
+    def total(self):
+        return self.report["total"]
+
+    @property
+    def upstream_calls(self):
+        return sum(self.stats["calls"].values())
+
+    @property
+    def injected(self):
+        return sum(self.injector.armed.values()) - self.injector.withdrawn - self.pending
+
+    @property
+    def fault_fraction(self):
+        return self.injected / self.upstream_calls if self.upstream_calls else 0.0
+
+    def rss_windows(self):
+        """(plateau, peak, end) RSS over the load: plateau is the highest sample
+        of the first minute's second half (of the run's second quarter for runs
+        under two minutes), end is the last sample."""
+        if not self.samples:
+            return None, None, None
+        lo, hi = (30, 60) if self.seconds >= 120 else (self.seconds / 4, self.seconds / 2)
+        window = [s[1] for s in self.samples if lo <= s[0] <= hi] or [self.samples[0][1]]
+        return max(window), max(s[1] for s in self.samples), self.samples[-1][1]
 
 
 def unexplained_statuses(report):
@@ -474,16 +645,193 @@ def cache_failures(report):
     return failed, calls, detail
 
 
-def rss_windows(samples, seconds):
-    """(plateau, peak, end) RSS over the load: plateau is the highest sample of the
-    first minute's second half (of the run's second quarter for runs under
-    two minutes), end is the last sample."""
-    if not samples:
-        return None, None, None
-    lo, hi = (30, 60) if seconds >= 120 else (seconds / 4, seconds / 2)
-    window = [s[1] for s in samples if lo <= s[0] <= hi] or [samples[0][1]]
-    return max(window), max(s[1] for s in samples), samples[-1][1]
+# --- checks: each (run, args) -> (what, ok, detail); ok None: not checked ---------------------
 
+def check_ran_to_the_end(run, _args):
+    return ("wxgate ran to the end of the load", run.alive_at_end and run.died_at is None,
+            "" if run.died_at is None else f"it died at {run.died_at:.1f}s")
+
+
+def check_clean_exit(run, _args):
+    # main() returns 0 only after the drain and the orderly teardown.
+    return ("wxgate exited 0 on SIGTERM", run.exit_code == 0,
+            f"exit {run.exit_code} in {run.stop_seconds:.2f}s")
+
+
+def check_no_late_call(run, _args):
+    return ("zero late calls (deadline + 10%)", run.total["late"] == 0,
+            f"{run.total['late']} late")
+
+
+def check_accounted(run, _args):
+    total = run.total
+    by_code = sum(total["by_code"].values())
+    return ("every call accounted for",
+            run.load_code == 0 and run.report["accounted"] and total["outstanding"] == 0
+            and total["sent"] == by_code,
+            f"sent {total['sent']}, completed {total['completed']}, sum over codes {by_code}")
+
+
+def check_no_malformed_answer(run, _args):
+    return ("no malformed OK answer", run.total["bad_answers"] == 0,
+            json.dumps(run.total["bad_answer_kinds"]))
+
+
+def check_errors_explained(run, _args):
+    unexplained = unexplained_statuses(run.report)
+    return ("every error explained (no INTERNAL/UNKNOWN)", not unexplained,
+            "; ".join(f"{r} {c} {why} x{n}" for r, c, why, n in unexplained))
+
+
+def check_cache_failures(run, args):
+    failed, calls, detail = cache_failures(run.report)
+    share = 100 * failed / calls if calls else 0.0
+    ok = share < args.cache_error_bound
+    text = f"{failed} of {calls} ({share:.2f}%)" + "".join(
+        f"\n      {k}: {n}" for k, n in sorted(detail.items(), key=lambda kv: -kv[1])[:8])
+    if not ok:
+        text += "\n    token and ticket requests upstream (calls, errors):" + "".join(
+            f"\n      {e}: {run.stats['calls'].get(e, 0)}, {run.stats['errors'].get(e, 0)}"
+            for e in CREDENTIAL_ENDPOINTS)
+    return (f"token/ticket failures reached < {args.cache_error_bound:g}% of token-using calls",
+            ok, text)
+
+
+def check_no_error_severity(run, _args):
+    # ERROR is the severity wxgate gives a bug (README, Operating it).
+    return ("nothing logged at ERROR severity", run.severities.get("ERROR", 0) == 0,
+            "\n    ".join(run.errors[:5]))
+
+
+def check_rss_growth(run, args):
+    plateau, _, end = run.rss_windows()
+    growth = end - plateau if plateau is not None else None
+    detail = f"{(growth or 0) / MIB:+.1f} MiB"
+    if args.rss_bound_mib == 0:
+        return "RSS growth plateau -> end, not bounded", None, detail
+    return (f"RSS growth plateau -> end < {args.rss_bound_mib:g} MiB",
+            growth is not None and growth < args.rss_bound_mib * MIB, detail)
+
+
+def check_fault_fraction(run, _args):
+    return ("2%..10% of upstream requests faulted", 0.02 <= run.fault_fraction <= 0.10,
+            f"{100 * run.fault_fraction:.1f}%")
+
+
+def check_codes_sufficed(run, _args):
+    return ("no call lacked a code", run.total["no_code"] == 0,
+            f"{run.total['no_code']} no-code draws")
+
+
+CHECKS = (check_ran_to_the_end, check_clean_exit, check_no_late_call, check_accounted,
+          check_no_malformed_answer, check_errors_explained, check_cache_failures,
+          check_no_error_severity, check_rss_growth, check_fault_fraction, check_codes_sufficed)
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def mib(value):
+    return "?" if value is None else f"{value / MIB:.1f}"
+
+
+def most_first(counts):
+    """'a 9, b 3': a {name: count} dict, largest count first."""
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def print_calls(run):
+    total = run.total
+    print(f"calls: sent {total['sent']}, completed {total['completed']}, "
+          f"outstanding {total['outstanding']}, {total['rate']:.0f}/s, late {total['late']}, "
+          f"malformed OK {total['bad_answers']}, no-code {total['no_code']}")
+    print("by code: " + most_first(total["by_code"]))
+    print("by reason:")
+    for code, reasons in sorted(total["by_reason"].items()):
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"  {code:20} {reason:32} {n:7}")
+    lat = total["latency_ms"]
+    print(f"latency ms (all calls): p50 {lat['p50']:.2f}, p90 {lat['p90']:.2f}, "
+          f"p99 {lat['p99']:.1f}, p99.9 {lat['p999']:.1f}, max {lat['max']:.0f}")
+    print(f"  {'rpc':19} {'sent':>7} {'ok%':>6} {'p50':>7} {'p99':>7} {'max':>7}")
+    for rpc, s in run.report["rpcs"].items():
+        ok = 100.0 * s["ok"] / s["completed"] if s["completed"] else 0.0
+        print(f"  {rpc:19} {s['sent']:7} {ok:6.1f} {s['latency_ms']['p50']:7.2f} "
+              f"{s['latency_ms']['p99']:7.1f} {s['latency_ms']['max']:7.0f}")
+
+
+def print_memory(run, args):
+    plateau, peak, end = run.rss_windows()
+    print(f"wxgate RSS MiB: before setup {mib(run.rss_before_setup)}, load start "
+          f"{mib(run.rss_at_start)}, plateau {mib(plateau)}, peak {mib(peak)}, end {mib(end)} "
+          f"(growth {((end or 0) - (plateau or 0)) / MIB:+.1f}, bound "
+          f"{f'{args.rss_bound_mib:g}' if args.rss_bound_mib else 'none'})")
+    if run.samples:
+        print(f"  threads {run.samples[0][2]}..{max(x[2] for x in run.samples)}, open fds "
+              f"{run.samples[0][3]}..{max(x[3] for x in run.samples)} (end "
+              f"{run.samples[-1][3]}); RSS every 30 s: "
+              + " ".join(f"{x[1] / MIB:.0f}" for x in run.samples[::15]))
+
+
+def print_faults(run):
+    injector = run.injector
+    print(f"faults: {run.injected} injected of {run.upstream_calls} upstream requests "
+          f"({100 * run.fault_fraction:.1f}%); armed {sum(injector.armed.values())}, "
+          f"{injector.withdrawn} taken back, {run.pending} never reached")
+    print("  armed by kind: " + most_first(injector.armed))
+    revocations = ", ".join(f"{t}s {app}" for t, app, _ in injector.revocations)
+    print(f"  token revocations: {len(injector.revocations)} ({revocations})"
+          + (f", {injector.skipped_revocations} skipped" if injector.skipped_revocations else "")
+          + ("" if injector.burst_at is None else
+             f"; 40001 burst on the ticket endpoints at {injector.burst_at}s"))
+    print(f"  episodes (credential endpoints spared until {injector.spare:g} s after 'over'):")
+    for e in injector.episodes:
+        over = "not over" if e.over_at is None else f"over at {e.over_at:.1f}s"
+        print(f"    {e.opened:6.1f}s  {e.what:16} {'/'.join(e.apps):18} {over}")
+    print("upstream calls per endpoint (errors: faulted or errcode != 0):")
+    for endpoint, n in sorted(run.stats["calls"].items(), key=lambda kv: -kv[1]):
+        print(f"  {endpoint:36} {n:8} {run.stats['errors'].get(endpoint, 0):7}")
+    print(f"  connections: {run.stats['connections']}, "
+          f"hangs abandoned: {run.stats['hangs_abandoned']}")
+
+
+def print_report(run, args, verdicts):
+    print(f"\n== wxgate soak: {run.seconds:.0f} s, target {args.rate:.0f} calls/s, "
+          f"{args.threads} threads, {args.channels} channels, deadline {args.deadline}, "
+          f"seed {run.seed}")
+    print_calls(run)
+    print_memory(run, args)
+    print_faults(run)
+    print(f"wxgate: exit {run.exit_code} after SIGTERM; log lines " +
+          ", ".join(f"{k} {v}" for k, v in sorted(run.severities.items())))
+    print("checks:")
+    for what, ok, detail in verdicts:
+        word = "SKIP" if ok is None else "PASS" if ok else "FAIL"
+        print(f"  {word}  {what}" + (f": {detail}" if detail and ok is False else
+                                     (f" ({detail})" if detail else "")))
+    print("soak " + ("passed" if passed(verdicts) else "FAILED"))
+
+
+def passed(verdicts):
+    return all(ok is not False for _, ok, _ in verdicts)
+
+
+def write_json(run, verdicts, path):
+    injector = run.injector
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump({"seed": run.seed, "load": run.report, "emulator_stats": run.stats,
+                   "faults_armed": injector.armed, "faults_withdrawn": injector.withdrawn,
+                   "faults_pending": run.pending, "faults_injected": run.injected,
+                   "fault_fraction": run.fault_fraction, "revocations": injector.revocations,
+                   "burst_at": injector.burst_at,
+                   "episodes": [{"what": e.what, "apps": e.apps, "opened": e.opened,
+                                 "over_at": e.over_at} for e in injector.episodes],
+                   "rss_samples": run.samples, "wxgate_exit": run.exit_code,
+                   "wxgate_log_severities": run.severities,
+                   "checks": [{"check": c, "ok": ok, "detail": d} for c, ok, d in verdicts]},
+                  out, indent=1)
+
+
+# --- the run ------------------------------------------------------------------------------------
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -491,6 +839,7 @@ def main():
     parser.add_argument("--wxgate")
     parser.add_argument("--emulator")
     parser.add_argument("--load")
+    parser.add_argument("--cli")
     parser.add_argument("--apps", help="apps textproto (default deploy/demo.textproto)")
     parser.add_argument("--minutes", type=float, default=3)
     parser.add_argument("--seconds", type=float, help="overrides --minutes")
@@ -502,11 +851,17 @@ def main():
     parser.add_argument("--fault-fraction", type=float, default=0.05)
     parser.add_argument("--token-ttl", type=int, default=25, help="emulator token_ttl_s")
     parser.add_argument("--ticket-ttl", type=int, default=30, help="emulator ticket_ttl_s")
+    parser.add_argument("--spare-seconds", type=float, default=10,
+                        help="how long after wxgate replaced a revoked or rejected token its "
+                             "app's endpoints stay spared (default 10: twice the cache's 5 s "
+                             "rejection guard)")
     parser.add_argument("--rss-bound-mib", type=float, default=20,
-                        help="largest RSS growth from the plateau to the end (MiB)")
+                        help="largest RSS growth from the plateau to the end (MiB); 0: not "
+                             "checked, for sanitizer builds, where RSS measures the sanitizer")
     parser.add_argument("--cache-error-bound", type=float, default=3.0,
                         help="largest share (%%) of token-using calls failed by the token cache")
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"seed of every random choice of the run (default {DEFAULT_SEED})")
     parser.add_argument("--json-out", help="also write the results as JSON here")
     parser.add_argument("--wxgate-log", help="write wxgate's whole log here, at debug level")
     args = parser.parse_args()
@@ -517,6 +872,7 @@ def main():
         "wxgate": args.wxgate or os.path.join(build, "server", "wxgate"),
         "emulator": args.emulator or os.path.join(build, "tests", "emulator", "wxgate-emulator"),
         "load": args.load or os.path.join(build, "client", "wxgate-load"),
+        "cli": args.cli or os.path.join(build, "client", "wxgate-cli"),
     }
     for name, path in binaries.items():
         if not os.access(path, os.X_OK):
@@ -524,21 +880,25 @@ def main():
             return 1
     apps_file = args.apps or os.path.join(root, "deploy", "demo.textproto")
     seconds = args.seconds if args.seconds is not None else args.minutes * 60
-    seed = args.seed if args.seed is not None else random.randrange(1 << 31)
-    rng = random.Random(seed)
 
     with tempfile.TemporaryDirectory(prefix="wxgate-soak-") as state:
         emu = harness.Emulator(binaries["emulator"], state, apps_file, ["--hang-cap-s=1"])
         try:
-            return _soak_run(args, binaries, apps_file, seconds, seed, rng, state, emu)
+            run = soak(args, binaries, apps_file, seconds, state, emu)
         except harness.HarnessError as error:
             print(f"\nsoak failed: {error}", file=sys.stderr)
             return 1
         finally:
             emu.stop()
+    verdicts = [check(run, args) for check in CHECKS]
+    print_report(run, args, verdicts)
+    if args.json_out:
+        write_json(run, verdicts, args.json_out)
+    return 0 if passed(verdicts) else 1
 
 
-def _soak_run(args, binaries, apps_file, seconds, seed, rng, state, emu):
+def soak(args, binaries, apps_file, seconds, state, emu):
+    """Sets up, runs the load and stops wxgate: the SoakRun."""
     emu.post("/_emu/settings", {"token_ttl_s": args.token_ttl, "ticket_ttl_s": args.ticket_ttl,
                                 "code_ttl_s": int(seconds) + 600, "follow_user_page_size": 20})
     config = os.path.join(state, "wxgate.textproto")
@@ -548,62 +908,71 @@ def _soak_run(args, binaries, apps_file, seconds, seed, rng, state, emu):
         argv.append("--log_level=debug")
     wxgate = harness.start_wxgate(argv, WxgateProcess, log_path=args.wxgate_log)
     try:
-        return _soak_with_wxgate(args, binaries, seconds, seed, rng, state, emu, wxgate,
-                                 wxgate.target)
+        return soak_with_wxgate(args, binaries, seconds, state, emu, wxgate)
     finally:
         if wxgate.alive():
             wxgate.stop()
 
 
-def _soak_with_wxgate(args, binaries, seconds, seed, rng, state, emu, wxgate, target):
-    log(f"emulator at {emu.base_url}, wxgate at {target} (pid {wxgate.proc.pid}), seed {seed}")
-    sampler = RssSampler(wxgate, period=2.0)
-    rss_before_setup = (sampler.read() or (None,))[0]
-
+def prepare(args, binaries, seconds, state, emu, wxgate, rng):
+    """Codes, logged-in users, the fixture and warm credentials: the files
+    wxgate-load reads (codes, fixture)."""
     # A fixed pool of users, logged in once through wxgate: later logins keep
     # their session keys, so the encrypted data stays decryptable all run and
     # the session store stays the same size (RSS measures leaks, not users).
     mp_users = [f"oSoakUser{i:04d}" for i in range(40)]
     wecom_users = [f"soak.member{i:02d}" for i in range(20)]
-    logins = mint_codes(emu, {"code2session": len(mp_users), "wecom-code2session": len(wecom_users),
-                              "phone": 0}, mp_users, wecom_users, rng)
-    login_codes = os.path.join(state, "logins.txt")
-    with open(login_codes, "w", encoding="utf-8") as out:
-        out.write("\n".join(logins) + "\n")
-    code, report, text = run_load(binaries["load"], [
-        f"--target={target}", "--mix=code2session:2,wecom-code2session:1",
-        f"--calls={len(logins)}", "--concurrency=8", f"--codes-file={login_codes}", "--json"],
-        timeout=60)
-    if code != 0 or report is None or report["total"]["ok"] != len(logins):
-        raise SoakError("logging the users in failed:\n" + "\n".join(text))
-    fixture = setup_fixture(emu, mp_users, wecom_users)
-    fixture_file = os.path.join(state, "fixture.json")
-    with open(fixture_file, "w", encoding="utf-8") as out:
-        json.dump(fixture, out)
-
+    # The run's codes first: minting takes a while, and the credentials
+    # fetched below should be fresh when the load starts.
     weight_sum = sum(MIX.values())
     counts = {rpc: int(args.rate * seconds * MIX[rpc] / weight_sum * 1.25) + 50
               for rpc in CODE_RPCS}
     minted_at = time.monotonic()
     codes = mint_codes(emu, counts, mp_users, wecom_users, rng)
+    log(f"minted {len(codes)} codes in {time.monotonic() - minted_at:.1f}s")
     codes_file = os.path.join(state, "codes.txt")
     with open(codes_file, "w", encoding="utf-8") as out:
         out.write("\n".join(codes) + "\n")
-    log(f"minted {len(codes)} codes in {time.monotonic() - minted_at:.1f}s; "
-        f"driving {args.rate:.0f} calls/s for {seconds:.0f}s")
+
+    logins = mint_codes(emu, {"code2session": len(mp_users), "wecom-code2session": len(wecom_users)},
+                        mp_users, wecom_users, rng)
+    login_codes = os.path.join(state, "logins.txt")
+    with open(login_codes, "w", encoding="utf-8") as out:
+        out.write("\n".join(logins) + "\n")
+    code, report, text = run_load(binaries["load"], [
+        f"--target={wxgate.target}", "--mix=code2session:2,wecom-code2session:1",
+        f"--calls={len(logins)}", "--concurrency=8", f"--codes-file={login_codes}", "--json"],
+        timeout=60)
+    if code != 0 or report is None or report["total"]["ok"] != len(logins):
+        raise SoakError("logging the users in failed:\n" + "\n".join(text))
+    fixture_file = os.path.join(state, "fixture.json")
+    with open(fixture_file, "w", encoding="utf-8") as out:
+        json.dump(setup_fixture(emu, mp_users, wecom_users), out)
+    warm_credentials(emu, binaries["cli"], wxgate.target)
+    return codes_file, fixture_file
+
+
+def soak_with_wxgate(args, binaries, seconds, state, emu, wxgate):
+    rng = random.Random(args.seed)
+    log(f"emulator at {emu.base_url}, wxgate at {wxgate.target} (pid {wxgate.proc.pid}), "
+        f"seed {args.seed}")
+    sampler = RssSampler(wxgate, period=2.0)
+    rss_before_setup = sampler.rss()
+    codes_file, fixture_file = prepare(args, binaries, seconds, state, emu, wxgate, rng)
+    log(f"driving {args.rate:.0f} calls/s for {seconds:.0f}s")
     emu.post("/_emu/reset_stats", {})
 
-    rss_at_start = (sampler.read() or (None,))[0]
+    rss_at_start = sampler.rss()
     sampler.start_time = time.monotonic()
     sampler.start()
-    injector = Injector(emu, args.fault_fraction, seconds, rng)
+    injector = Injector(emu, args.fault_fraction, seconds, rng, spare=args.spare_seconds)
     injector.start()
     mix = ",".join(f"{rpc}:{w}" for rpc, w in MIX.items())
-    load_args = [f"--target={target}", f"--mix={mix}", f"--duration={seconds:.0f}s",
+    load_args = [f"--target={wxgate.target}", f"--mix={mix}", f"--duration={seconds:.0f}s",
                  f"--rate={args.rate}", f"--concurrency={args.concurrency}",
                  f"--threads={args.threads}", f"--channels={args.channels}",
                  f"--deadline={args.deadline}", f"--fixture={fixture_file}",
-                 f"--codes-file={codes_file}", f"--seed={seed}", "--json",
+                 f"--codes-file={codes_file}", f"--seed={args.seed}", "--json",
                  f"--progress={max(5, min(30, int(seconds / 6)))}s"]
     try:
         load_code, report, load_log = run_load(binaries["load"], load_args,
@@ -611,138 +980,29 @@ def _soak_with_wxgate(args, binaries, seconds, seed, rng, state, emu, wxgate, ta
     finally:
         injector.stop_event.set()
         injector.join()
-    pending = injector.pending()
-    emu.call("DELETE", "/_emu/faults")
+    pending = emu.call("DELETE", "/_emu/faults")["cleared"]
     stats = emu.get("/_emu/stats")
     alive_at_end = wxgate.alive()
     sampler.stop_event.set()
     sampler.join()
-    rss_end_of_load = (sampler.read() or (None,))[0]
     stop_started = time.monotonic()
     exit_code = wxgate.stop(timeout=30)
     stop_seconds = time.monotonic() - stop_started
     wxgate.join(timeout=10)
-    stopped_line = any(line.endswith(" stopped") for line in wxgate.lines["stderr"][-20:])
 
     if report is None:
         raise SoakError(f"wxgate-load exited {load_code} without a report:\n"
                         + "\n".join(load_log[-40:]))
     if injector.error is not None:
         raise SoakError(f"the fault injector failed: {injector.error!r}")
-
-    total = report["total"]
-    upstream_calls = sum(stats["calls"].values())
-    injected = sum(injector.armed.values()) - pending - injector.cleared
-    fraction = injected / upstream_calls if upstream_calls else 0.0
-    plateau, peak, end = rss_windows(sampler.samples, seconds)
-    growth = (end - plateau) if plateau is not None else None
-    unexplained = unexplained_statuses(report)
-    cache_failed, cache_calls, cache_detail = cache_failures(report)
-    cache_share = cache_failed / cache_calls if cache_calls else 0.0
-    failed_fetches = [line[11:230] for line in wxgate.fetches if "fetching the" in line]
-
-    checks = [
-        ("wxgate ran to the end of the load", alive_at_end and sampler.died_at is None,
-         "" if alive_at_end else f"it died at {sampler.died_at}s"),
-        ("wxgate exited 0 on SIGTERM", exit_code == 0 and stopped_line,
-         f"exit {exit_code} in {stop_seconds:.2f}s"),
-        ("zero late calls (deadline + 10%)", total["late"] == 0, f"{total['late']} late"),
-        ("every call accounted for", load_code == 0 and report["accounted"] and
-         total["outstanding"] == 0 and total["sent"] == sum(total["by_code"].values()),
-         f"sent {total['sent']}, completed {total['completed']}, "
-         f"sum over codes {sum(total['by_code'].values())}"),
-        ("no malformed OK answer", total["bad_answers"] == 0, json.dumps(total["bad_answer_kinds"])),
-        ("every error explained (no INTERNAL/UNKNOWN)", not unexplained,
-         "; ".join(f"{r} {c} {why} x{n}" for r, c, why, n in unexplained)),
-        (f"token/ticket failures reached < {args.cache_error_bound:g}% of token-using calls",
-         100 * cache_share < args.cache_error_bound,
-         f"{cache_failed} of {cache_calls} ({100 * cache_share:.2f}%)"
-         + "".join(f"\n      {k}: {n}" for k, n in sorted(cache_detail.items(),
-                                                       key=lambda kv: -kv[1])[:8])
-         + ("\n    wxgate's failed token/ticket fetches:\n      "
-            + "\n      ".join(failed_fetches[:20])
-            if failed_fetches and 100 * cache_share >= args.cache_error_bound else "")),
-        ("no ERROR line in wxgate's log", wxgate.severities.get("ERROR", 0) == 0,
-         "\n    ".join(wxgate.errors[:5])),
-        (f"RSS growth plateau -> end < {args.rss_bound_mib:g} MiB",
-         growth is not None and growth < args.rss_bound_mib * MIB,
-         f"{(growth or 0) / MIB:+.1f} MiB"),
-        ("2%..10% of upstream requests faulted", 0.02 <= fraction <= 0.10,
-         f"{100 * fraction:.1f}%"),
-        ("no call lacked a code", total["no_code"] == 0, f"{total['no_code']} no-code draws"),
-    ]
-
-    print_report(args, seconds, report, stats, injector, injected, pending, fraction,
-                 upstream_calls, (rss_before_setup, rss_at_start, plateau, peak, end,
-                                  rss_end_of_load), sampler.samples, wxgate, exit_code, checks)
-    if args.json_out:
-        with open(args.json_out, "w", encoding="utf-8") as out:
-            json.dump({"load": report, "emulator_stats": stats, "faults_armed": injector.armed,
-                       "faults_injected": injected, "fault_fraction": fraction,
-                       "revocations": injector.revocations, "rss_samples": sampler.samples,
-                       "wxgate_exit": exit_code, "wxgate_log_severities": wxgate.severities,
-                       "wxgate_fetch_log": wxgate.fetches,
-                       "checks": [{"check": c, "ok": ok, "detail": d} for c, ok, d in checks]},
-                      out, indent=1)
-    return 0 if all(ok for _, ok, _ in checks) else 1
-
-
-def print_report(args, seconds, report, stats, injector, injected, pending, fraction,
-                 upstream_calls, rss, samples, wxgate, exit_code, checks):
-    total = report["total"]
-    mib = lambda b: "?" if b is None else f"{b / MIB:.1f}"  # noqa: E731
-    print(f"\n== wxgate soak: {seconds:.0f} s, target {args.rate:.0f} calls/s, "
-          f"{args.threads} threads, {args.channels} channels, deadline {args.deadline}")
-    print(f"calls: sent {total['sent']}, completed {total['completed']}, "
-          f"outstanding {total['outstanding']}, {total['rate']:.0f}/s, late {total['late']}, "
-          f"malformed OK {total['bad_answers']}, no-code {total['no_code']}")
-    print("by code: " + ", ".join(f"{c} {n}" for c, n in
-                                  sorted(total["by_code"].items(), key=lambda kv: -kv[1])))
-    print("by reason:")
-    for code, reasons in sorted(total["by_reason"].items()):
-        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
-            print(f"  {code:20} {reason:32} {n:7}")
-    lat = total["latency_ms"]
-    print(f"latency ms (all calls): p50 {lat['p50']:.2f}, p90 {lat['p90']:.2f}, "
-          f"p99 {lat['p99']:.1f}, p99.9 {lat['p999']:.1f}, max {lat['max']:.0f}")
-    print(f"  {'rpc':19} {'sent':>7} {'ok%':>6} {'p50':>7} {'p99':>7} {'max':>7}")
-    for rpc, s in report["rpcs"].items():
-        ok = 100.0 * s["ok"] / s["completed"] if s["completed"] else 0.0
-        print(f"  {rpc:19} {s['sent']:7} {ok:6.1f} {s['latency_ms']['p50']:7.2f} "
-              f"{s['latency_ms']['p99']:7.1f} {s['latency_ms']['max']:7.0f}")
-    before, at_start, plateau, peak, end, after = rss
-    print(f"wxgate RSS MiB: before setup {mib(before)}, load start {mib(at_start)}, "
-          f"plateau {mib(plateau)}, peak {mib(peak)}, end {mib(end)} "
-          f"(growth {((end or 0) - (plateau or 0)) / MIB:+.1f}, bound {args.rss_bound_mib:g})")
-    if samples:
-        print(f"  threads {samples[0][2]}..{max(x[2] for x in samples)}, open fds "
-              f"{samples[0][3]}..{max(x[3] for x in samples)} (end {samples[-1][3]}); "
-              "RSS every 30 s: " + " ".join(f"{x[1] / MIB:.0f}" for x in samples[::15]))
-    armed = sum(injector.armed.values())
-    print(f"faults: {injected} injected of {upstream_calls} upstream requests "
-          f"({100 * fraction:.1f}%); armed {armed}, {pending} never reached"
-          + (f", {injector.cleared} cleared" if injector.cleared else ""))
-    print("  armed by kind: " + ", ".join(f"{k} {n}" for k, n in
-                                          sorted(injector.armed.items(), key=lambda kv: -kv[1])))
-    print(f"  token revocations: {len(injector.revocations)} ("
-          + ", ".join(f"{t}s {'/'.join(str(v) for v in target.values())}"
-                      for t, target, _ in injector.revocations[:8])
-          + (", ..." if len(injector.revocations) > 8 else "") + ")"
-          + (f"; 40001 burst on the ticket endpoints at {injector.burst_at}s"
-             if injector.burst_at is not None else "")
-          + (f" ({injector.skipped_revocations} revocations skipped after it)"
-             if injector.skipped_revocations else ""))
-    print("upstream calls per endpoint (errors: faulted or errcode != 0):")
-    for endpoint, n in sorted(stats["calls"].items(), key=lambda kv: -kv[1]):
-        print(f"  {endpoint:36} {n:8} {stats['errors'].get(endpoint, 0):7}")
-    print(f"  connections: {stats['connections']}, hangs abandoned: {stats['hangs_abandoned']}")
-    print(f"wxgate: exit {exit_code} after SIGTERM; log lines " +
-          ", ".join(f"{k} {v}" for k, v in sorted(wxgate.severities.items())))
-    print("checks:")
-    for what, ok, detail in checks:
-        print(f"  {'PASS' if ok else 'FAIL'}  {what}" + (f": {detail}" if detail and not ok else
-                                                          (f" ({detail})" if detail else "")))
-    print("soak " + ("passed" if all(ok for _, ok, _ in checks) else "FAILED"))
+    with wxgate.cond:
+        severities, errors = dict(wxgate.severities), list(wxgate.errors)
+    return SoakRun(seconds=seconds, seed=args.seed, load_code=load_code, report=report,
+                   stats=stats, injector=injector, pending=pending, samples=sampler.samples,
+                   died_at=sampler.died_at, rss_before_setup=rss_before_setup,
+                   rss_at_start=rss_at_start,
+                   alive_at_end=alive_at_end, exit_code=exit_code, stop_seconds=stop_seconds,
+                   severities=severities, errors=errors)
 
 
 if __name__ == "__main__":

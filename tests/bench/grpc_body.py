@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Writes one gRPC-framed SignJsapiConfigRequest, for h2load -d.
+"""gRPC request bodies, hand-encoded: for h2load -d and scripts/bench.py.
 
 usage: grpc_body.py OUT APP URL
 
-The frame is what a gRPC client sends as the request's DATA: a 1-byte
-compressed flag (0), the 4-byte big-endian message length, then the
-protobuf message {1: app, 2: url}, hand-encoded (strings are tag 0x0a and
-0x12, then a varint length, then the bytes). No dependencies.
+Writes one gRPC-framed SignJsapiConfigRequest {1: app, 2: url} to OUT. The
+frame is what a gRPC client sends as the request's DATA: a 1-byte compressed
+flag (0), the 4-byte big-endian message length, then the protobuf message.
+The messages the benchmarks send have string fields only: each is its tag
+(field number << 3 | 2), a varint length, then the bytes; an empty string is
+left out, as protobuf does. No dependencies: scripts/bench.py imports
+message() and grpc_frame() from here.
 """
 import struct
 import sys
@@ -15,18 +18,25 @@ import sys
 def varint(n: int) -> bytes:
     out = bytearray()
     while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
             return bytes(out)
 
 
-def string_field(tag: int, value: str) -> bytes:
-    data = value.encode("utf-8")
-    return bytes([tag]) + varint(len(data)) + data if data else b""
+def message(*fields: tuple) -> bytes:
+    """Protobuf bytes of (field number, string) pairs."""
+    out = b""
+    for number, value in fields:
+        data = value.encode("utf-8")
+        if data:
+            out += varint(number << 3 | 2) + varint(len(data)) + data
+    return out
+
+
+def grpc_frame(payload: bytes) -> bytes:
+    """One uncompressed gRPC message frame around `payload`."""
+    return b"\x00" + struct.pack(">I", len(payload)) + payload
 
 
 def main() -> int:
@@ -34,9 +44,8 @@ def main() -> int:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     out, app, url = sys.argv[1:]
-    message = string_field(0x0A, app) + string_field(0x12, url)
     with open(out, "wb") as f:
-        f.write(b"\x00" + struct.pack(">I", len(message)) + message)
+        f.write(grpc_frame(message((1, app), (2, url))))
     return 0
 
 

@@ -1,6 +1,7 @@
 #include "tests/emulator/faults.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -118,9 +119,15 @@ void FaultList::Add(Fault fault) {
   faults_.push_back(std::move(fault));
 }
 
-void FaultList::Clear() {
+size_t FaultList::Clear(absl::string_view endpoint) {
   absl::MutexLock lock(&mu_);
-  faults_.clear();
+  const size_t before = faults_.size();
+  if (endpoint.empty()) {
+    faults_.clear();
+  } else {
+    std::erase_if(faults_, [endpoint](const Fault& fault) { return fault.endpoint == endpoint; });
+  }
+  return before - faults_.size();
 }
 
 size_t FaultList::size() const {

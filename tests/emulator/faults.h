@@ -53,7 +53,9 @@ struct FaultPlan {
 class FaultList {
  public:
   void Add(Fault fault);
-  void Clear();
+  // Removes every fault, or with an `endpoint` only those armed for exactly
+  // that path ("*" names the catch-all ones); returns how many it removed.
+  size_t Clear(absl::string_view endpoint = "");
   size_t size() const;
   FaultPlan Take(absl::string_view endpoint);
 

@@ -39,9 +39,32 @@ TEST_F(FaultsTest, ErrcodeFaultsAreConsumedInOrder) {
   EXPECT_EQ(stats.Int("/calls/cgi-bin~1token"), 4);
   EXPECT_EQ(stats.Int("/errors/cgi-bin~1token"), 3);
   Post("/_emu/faults", R"({"errcode":45009,"count":-1})");
-  absl::StatusOr<HttpReply> cleared = control().Delete("/_emu/faults");
-  ASSERT_TRUE(cleared.ok());
+  absl::StatusOr<JsonDoc> cleared = control().DeleteJson("/_emu/faults");
+  ASSERT_TRUE(cleared.ok()) << cleared.status();
+  EXPECT_EQ(cleared->Int("/cleared"), 2);  // with the jscode2session one, never reached
+  EXPECT_EQ(cleared->Int("/faults"), 0);
   EXPECT_FALSE(control().Get(kTokenPath)->json.Str("/access_token").empty());
+}
+
+// How a fault injector takes back what it armed for one endpoint, leaving the
+// others armed: the soak spares the token endpoints this way.
+TEST_F(FaultsTest, ClearingOneEndpointLeavesTheOthersArmed) {
+  Post("/_emu/faults", R"({"endpoint":"cgi-bin/token","errcode":45009})");
+  Post("/_emu/faults", R"({"endpoint":"sns/jscode2session","errcode":40226})");
+  Post("/_emu/faults", R"({"endpoint":"cgi-bin/token","errcode":-1})");
+  Post("/_emu/faults", R"({"endpoint":"*","latency_ms":1})");
+  absl::StatusOr<JsonDoc> cleared = control().DeleteJson("/_emu/faults?endpoint=/cgi-bin/token");
+  ASSERT_TRUE(cleared.ok()) << cleared.status();
+  EXPECT_EQ(cleared->Int("/cleared"), 2);
+  EXPECT_EQ(cleared->Int("/faults"), 2);
+  // The catch-all latency fault still applies, and no outcome is left for the token.
+  absl::StatusOr<HttpReply> reply = control().Get(kTokenPath);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_FALSE(reply->json.Str("/access_token").empty()) << reply->body;
+  cleared = control().DeleteJson("/_emu/faults?endpoint=cgi-bin/token");
+  ASSERT_TRUE(cleared.ok()) << cleared.status();
+  EXPECT_EQ(cleared->Int("/cleared"), 0);
+  EXPECT_EQ(cleared->Int("/faults"), 1);  // the jscode2session one
 }
 
 TEST_F(FaultsTest, LatencyOnlyFaultsDoNotHideLaterOutcomes) {

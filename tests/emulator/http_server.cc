@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "tests/emulator/keep_alive_wait.h"
 #include "tests/emulator/thread_pool.h"
@@ -340,8 +341,9 @@ Reply HttpServer::Control(const Request& request) {
       return JsonReply(absl::StrCat(R"({"faults":)", faults_.size(), "}"));
     }
   } else if (m == "DELETE" && e == "_emu/faults") {
-    faults_.Clear();
-    return JsonReply(R"({"faults":0})");
+    const std::string endpoint = request.Param("endpoint");
+    const size_t cleared = faults_.Clear(absl::StripPrefix(endpoint, "/"));
+    return JsonReply(absl::StrCat(R"({"faults":)", faults_.size(), R"(,"cleared":)", cleared, "}"));
   } else if (m == "GET") {
     if (e == "_emu/stats") return JsonReply(stats_.StatsJson());
     if (e == "_emu/requests") return JsonReply(stats_.RequestsJson(request.Param("endpoint")));

@@ -54,6 +54,28 @@ class Parking {
   std::deque<std::pair<TokenResponder, GetAccessTokenRequest>> parked_ ABSL_GUARDED_BY(mu_);
 };
 
+// Counts events from any thread; a test waits for a number of them.
+class Tally {
+ public:
+  void Add() {
+    absl::MutexLock lock(&mu_);
+    ++count_;
+  }
+  bool WaitFor(int n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return count_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(30));
+  }
+  int count() {
+    absl::MutexLock lock(&mu_);
+    return count_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int count_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 class CallTest : public ::testing::Test {
  protected:
   // Starts a two-thread server whose GetAccessToken runs `handler`.
@@ -184,39 +206,52 @@ TEST_F(CallTest, HandlerSeesCallerDeadline) {
   EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
 }
 
-TEST_F(CallTest, ShutdownWithCallsInFlight) {
+TEST_F(CallTest, ShutdownCancelsCallsInFlightAndTakesRepliesMadeAfterTheCancel) {
   Parking parking;
+  Tally arrived;
+  Tally cancelled;
   StartServer([&](CallContext& ctx, const GetAccessTokenRequest& request, TokenResponder r) {
-    // Half the calls answer only when cancelled, half stay parked until after
-    // the server cancelled them, answered late from another thread.
+    // Half the calls answer from their cancel hook, as an upstream transfer
+    // does when it is cancelled; half stay parked and are answered only once
+    // the server has cancelled every call.
     if (request.app() == "cancel-me") {
       auto shared = std::make_shared<TokenResponder>(std::move(r));
-      ctx.OnCancel([shared] { shared->Reply(absl::CancelledError("shutting down")); });
+      ctx.OnCancel([shared, &cancelled] {
+        shared->Reply(absl::CancelledError("shutting down"));
+        cancelled.Add();
+      });
     } else {
+      ctx.OnCancel([&cancelled] { cancelled.Add(); });
       parking.Park(std::move(r), request);
     }
+    arrived.Add();
   });
   constexpr int kEach = 10;
   std::vector<std::thread> clients;
   std::atomic<int> finished{0};
+  std::atomic<int> answered_ok{0};
   for (int i = 0; i < 2 * kEach; ++i) {
     clients.emplace_back([&, i] {
       GetAccessTokenResponse response;
-      Call(i % 2 ? "cancel-me" : "park-me", &response);
+      if (Call(i % 2 ? "cancel-me" : "park-me", &response).ok()) ++answered_ok;
       ++finished;
     });
   }
-  ASSERT_TRUE(parking.WaitFor(kEach));
+  // Every call is in a handler before the server shuts down.
+  ASSERT_TRUE(arrived.WaitFor(2 * kEach));
   std::thread late_replier([&] {
-    // Runs while Shutdown waits for the last call: the replies hop through
-    // alarms onto completion queues that must still be up.
-    ASSERT_TRUE(parking.WaitFor(kEach));
+    // Runs while Shutdown waits for the last call to be released: every call
+    // has been cancelled, and the replies still hop through alarms onto
+    // completion queues that must still be up.
+    ASSERT_TRUE(cancelled.WaitFor(2 * kEach));
     for (auto& [responder, request] : parking.TakeAll()) responder.Reply(TokenFor(request));
   });
   EXPECT_TRUE(server_->Shutdown(absl::ZeroDuration(), absl::Seconds(30)));
   late_replier.join();
   for (auto& client : clients) client.join();
+  EXPECT_EQ(cancelled.count(), 2 * kEach);
   EXPECT_EQ(finished.load(), 2 * kEach);
+  EXPECT_EQ(answered_ok.load(), 0) << "a reply made after the cancel reached its caller";
   EXPECT_EQ(server_->live_calls(), 0);
 }
 

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/integration_fixture.h"
+#include "tests/support/wait.h"
 
 namespace wxgate::test {
 namespace {
@@ -43,12 +44,9 @@ class DeadlineTest : public FlowTest {
   int64_t Abandoned() { return Get("/_emu/stats").Int("/hangs_abandoned"); }
 
   // Waits until the emulator saw `n` held requests abandoned by their client.
-  bool WaitForAbandoned(int64_t n) {
-    const absl::Time give_up = absl::Now() + absl::Seconds(30);
-    while (Abandoned() < n) {
-      if (absl::Now() > give_up) return false;
-    }
-    return true;
+  absl::Status WaitForAbandoned(int64_t n) {
+    return WaitFor(absl::StrCat(n, " held upstream request(s) to be abandoned"),
+                   [&] { return Abandoned() >= n; });
   }
 };
 
@@ -57,7 +55,9 @@ TEST_F(DeadlineTest, TheCallersDeadlineBoundsTheUpstreamRequest) {
   RpcResult r = Lookup(absl::Milliseconds(300), &out);
   EXPECT_EQ(r.code(), grpc::StatusCode::DEADLINE_EXCEEDED) << r.ToString();
   // wxgate gave up on the transfer too, long before the emulator's cap.
-  EXPECT_TRUE(WaitForAbandoned(1)) << "the upstream request outlived the caller's deadline";
+  absl::Status abandoned = WaitForAbandoned(1);
+  EXPECT_TRUE(abandoned.ok()) << abandoned
+                              << ": the upstream request outlived the caller's deadline";
 }
 
 TEST_F(DeadlineTest, ACallerThatGoesAwayCancelsItsUpstreamTransfer) {
@@ -73,15 +73,16 @@ TEST_F(DeadlineTest, ACallerThatGoesAwayCancelsItsUpstreamTransfer) {
   auto reader = identity().AsyncGetExternalContact(&ctx, request, &cq);
   reader->Finish(&out, &status, reinterpret_cast<void*>(1));
   // Once the request hangs in the emulator, the caller walks away.
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (Calls("cgi-bin/externalcontact/get") == before && absl::Now() < give_up) {
-  }
+  absl::Status hanging = WaitFor("the contact lookup to reach the emulator",
+                                 [&] { return Calls("cgi-bin/externalcontact/get") > before; });
+  ASSERT_TRUE(hanging.ok()) << hanging;
   ctx.TryCancel();
   void* tag = nullptr;
   bool ok = false;
   ASSERT_TRUE(cq.Next(&tag, &ok));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
-  EXPECT_TRUE(WaitForAbandoned(1)) << "the upstream transfer was not cancelled";
+  absl::Status abandoned = WaitForAbandoned(1);
+  EXPECT_TRUE(abandoned.ok()) << abandoned << ": the upstream transfer was not cancelled";
 }
 
 TEST_F(DeadlineTest, WithoutADeadlineTheUpstreamTimeoutBoundsTheCall) {
@@ -93,7 +94,8 @@ TEST_F(DeadlineTest, WithoutADeadlineTheUpstreamTimeoutBoundsTheCall) {
   RpcResult r = DecodeRpcStatus(identity().GetExternalContact(&ctx, request, &out));
   EXPECT_EQ(r.code(), grpc::StatusCode::DEADLINE_EXCEEDED) << r.ToString();
   EXPECT_EQ(r.reason(), "UPSTREAM_TIMEOUT");
-  EXPECT_TRUE(WaitForAbandoned(1));
+  absl::Status abandoned = WaitForAbandoned(1);
+  EXPECT_TRUE(abandoned.ok()) << abandoned;
 }
 
 }  // namespace

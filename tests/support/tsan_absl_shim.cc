@@ -36,12 +36,15 @@ void Release(const void* p) { __tsan_release(const_cast<void*>(p)); }
 
 // A Condition is evaluated with the mutex held, by the waiter inside Await
 // or LockWhen, or by whichever thread unlocks: each evaluation synchronises
-// like a critical section of its own.
+// like a critical section of its own. The waiter builds this on its stack and
+// hands it over through Abseil's (invisible) wait queue, so it releases it
+// once built and each evaluation acquires it before reading it.
 struct SyncedCondition {
   const void* mu;
   const absl::Condition* cond;
 
   static bool Eval(void* arg) {
+    Acquire(arg);
     const auto* self = static_cast<const SyncedCondition*>(arg);
     Acquire(self->mu);
     const bool met = self->cond->Eval();
@@ -55,6 +58,7 @@ struct SyncedCondition {
 #define WXGATE_REAL(type, mangled) static const auto real = Real<type>(mangled)
 #define WXGATE_SYNCED(cond)                  \
   SyncedCondition synced_state{this, &cond}; \
+  Release(&synced_state);                    \
   const Condition synced(&SyncedCondition::Eval, &synced_state)
 
 namespace absl {

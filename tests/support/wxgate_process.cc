@@ -11,6 +11,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "client/await_grpc_shutdown.h"
+#include "gtest/gtest.h"
 
 #ifndef WXGATE_SERVER_PATH
 #error "WXGATE_SERVER_PATH must name the wxgate binary"
@@ -23,6 +25,21 @@ namespace wxgate::test {
 namespace {
 
 constexpr absl::string_view kListeningOn = "wxgate listening on ";
+
+// Every test binary that starts wxgate talks gRPC to it, often on channels
+// whose server went away (draining, killed, unreachable): their last
+// references go on gRPC's own threads, and gRPC then shuts down from a thread
+// of its own. After the last test the binary waits for that to finish, or
+// its exit would leave gRPC's threads unjoined (client/await_grpc_shutdown.h).
+class GrpcShutdownEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    EXPECT_TRUE(AwaitGrpcShutdown(absl::Seconds(30)))
+        << "gRPC was still up 30 s after the last test: a gRPC object outlived it";
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kGrpcShutdownEnvironment =
+    ::testing::AddGlobalTestEnvironment(new GrpcShutdownEnvironment);
 
 // Subprocess captures output on a reader thread that may lag the child's
 // exit: wait until both streams reached end of file (or the deadline), so
