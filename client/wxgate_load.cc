@@ -39,6 +39,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/await_grpc_shutdown.h"
 #include "client/cli_args.h"
 #include "client/load_stats.h"
 #include "client/load_workload.h"
@@ -605,4 +606,9 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace wxgate::load
 
-int main(int argc, char** argv) { return wxgate::load::Main(argc, argv); }
+int main(int argc, char** argv) {
+  const int exit_code = wxgate::load::Main(argc, argv);
+  // Main's channels are gone; let gRPC finish shutting down before exiting.
+  wxgate::AwaitGrpcShutdown(absl::Seconds(10));
+  return exit_code;
+}

@@ -16,10 +16,10 @@ size_t AppendToString(char* data, size_t size, size_t count, void* user) {
 }
 
 void GlobalInitOnce() {
-  static const bool initialized = [] {
+  static const bool kInitialized = [] {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   }();
-  (void)initialized;
+  (void)kInitialized;
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ absl::StatusOr<std::unique_ptr<EmulatorProcess>> EmulatorProcess::Start(Emulator
   if (options.threads > 0) {
     process_options.argv.push_back(absl::StrCat("--threads=", options.threads));
   }
-  if (options.quiet) process_options.argv.push_back("--quiet");
+  if (options.quiet) process_options.argv.emplace_back("--quiet");
   for (std::string& arg : options.extra_args) process_options.argv.push_back(std::move(arg));
   process_options.env = std::move(options.env);
   process_options.echo_stderr = options.echo_stderr;

@@ -61,7 +61,7 @@ class EmulatorProcess {
   absl::StatusOr<ExitStatus> Stop(absl::Duration timeout = absl::Seconds(60));
 
  private:
-  EmulatorProcess(TempDir dir) : dir_(std::move(dir)) {}
+  explicit EmulatorProcess(TempDir dir) : dir_(std::move(dir)) {}
 
   TempDir dir_;
   std::unique_ptr<Subprocess> process_;

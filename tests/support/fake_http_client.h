@@ -3,6 +3,7 @@
 
 #include <deque>
 #include <map>
+#include <ranges>
 #include <set>
 #include <string>
 #include <utility>
@@ -138,8 +139,8 @@ class FakeHttpClient final : public upstream::HttpClient {
   // The last request to `endpoint`; fails the test when there was none.
   upstream::HttpRequest Last(absl::string_view endpoint) const {
     absl::MutexLock lock(&mu_);
-    for (auto it = requests_.rbegin(); it != requests_.rend(); ++it) {
-      if (it->endpoint == endpoint) return *it;
+    for (const upstream::HttpRequest& request : std::views::reverse(requests_)) {
+      if (request.endpoint == endpoint) return request;
     }
     ADD_FAILURE() << "no request to " << endpoint;
     return {};

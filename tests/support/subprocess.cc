@@ -90,7 +90,7 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   if (fcntl(error_fd, F_SETFD, FD_CLOEXEC) != 0) fail(errno);
   syscall(SYS_close_range, 4u, ~0u, 0u);
   if (!options.working_dir.empty() && chdir(options.working_dir.c_str()) != 0) fail(errno);
-  if (options.argv[0].find('/') != std::string::npos) {
+  if (absl::StrContains(options.argv[0], '/')) {
     execve(argv[0], argv, envp);
   } else {
     execvpe(argv[0], argv, envp);

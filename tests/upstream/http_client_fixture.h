@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "server/upstream/curl_http_client.h"
 #include "tests/support/emulator_process.h"
+#include "tests/support/wait.h"
 
 namespace wxgate::upstream {
 
@@ -169,15 +170,14 @@ class HttpClientTest : public ::testing::Test {
   // control client only ever sends /_emu/ requests.
   int64_t UpstreamConnections() { return EmulatorStats().Int("/upstream_connections"); }
 
-  // Asks the emulator until it has received `n` token requests: how a test
-  // knows a hanging transfer reached the server. No sleep: each ask is a
-  // round trip.
+  // Waits until the emulator has received `n` token requests: how a test
+  // knows a hanging transfer reached the server.
   bool AwaitTokenCalls(int64_t n) {
-    const absl::Time give_up = absl::Now() + kBound;
-    while (absl::Now() < give_up) {
-      if (TokenCalls() >= n) return true;
-    }
-    return false;
+    const absl::Status seen = test::WaitFor(
+        absl::StrCat("the emulator to receive ", n, " token requests"),
+        [&] { return TokenCalls() >= n; }, kBound);
+    EXPECT_TRUE(seen.ok()) << seen;
+    return seen.ok();
   }
 
   std::unique_ptr<test::EmulatorProcess> emulator_;
