@@ -1,9 +1,9 @@
 #ifndef WXGATE_TESTS_SUPPORT_FAKE_HTTP_CLIENT_H_
 #define WXGATE_TESTS_SUPPORT_FAKE_HTTP_CLIENT_H_
 
+#include <algorithm>
 #include <deque>
 #include <map>
-#include <ranges>
 #include <set>
 #include <string>
 #include <utility>
@@ -139,9 +139,11 @@ class FakeHttpClient final : public upstream::HttpClient {
   // The last request to `endpoint`; fails the test when there was none.
   upstream::HttpRequest Last(absl::string_view endpoint) const {
     absl::MutexLock lock(&mu_);
-    for (const upstream::HttpRequest& request : std::views::reverse(requests_)) {
-      if (request.endpoint == endpoint) return request;
-    }
+    // (No std::views::reverse: clang 14 cannot compile libstdc++ 12's ranges.)
+    auto last =
+        std::find_if(requests_.rbegin(), requests_.rend(),
+                     [&](const upstream::HttpRequest& r) { return r.endpoint == endpoint; });
+    if (last != requests_.rend()) return *last;
     ADD_FAILURE() << "no request to " << endpoint;
     return {};
   }
