@@ -7,7 +7,7 @@ WXGATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WXGATE_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libssl-dev libcurl4-openssl-dev libsimdjson-dev
+  libabsl-dev libssl-dev libcurl4-openssl-dev libsimdjson-dev libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
   python3 python3-grpcio python3-grpc-tools

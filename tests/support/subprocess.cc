@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -382,6 +383,35 @@ absl::StatusOr<ExitStatus> Subprocess::Terminate(absl::Duration timeout) {
 bool Subprocess::running() const {
   absl::MutexLock lock(&mu_);
   return !reaped_;
+}
+
+void AwaitEndOfOutput(Subprocess& process, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (Subprocess::Stream stream : {Subprocess::Stream::kStdout, Subprocess::Stream::kStderr}) {
+    // A predicate that never matches returns only at end of file or the deadline.
+    (void)process.WaitForLine(
+        stream, [](absl::string_view) { return false; },
+        std::max(absl::ZeroDuration(), deadline - absl::Now()));
+  }
+}
+
+absl::StatusOr<RunResult> RunToCompletion(std::vector<std::string> argv,
+                                          std::vector<std::pair<std::string, std::string>> env,
+                                          absl::Duration timeout) {
+  Subprocess::Options options;
+  options.argv = std::move(argv);
+  options.env = std::move(env);
+  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(options);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<ExitStatus> exit = (*process)->Wait(timeout);
+  if (!exit.ok()) {
+    return absl::Status(exit.status().code(),
+                        absl::StrCat(exit.status().message(), "; its stderr so far:\n",
+                                     (*process)->Output(Subprocess::Stream::kStderr)));
+  }
+  AwaitEndOfOutput(**process, absl::Seconds(5));
+  return RunResult{*exit, (*process)->Output(Subprocess::Stream::kStdout),
+                   (*process)->Output(Subprocess::Stream::kStderr)};
 }
 
 }  // namespace wxgate::test

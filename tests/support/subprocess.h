@@ -132,6 +132,22 @@ class Subprocess {
   ExitStatus exit_status_ ABSL_GUARDED_BY(mu_);
 };
 
+// How a program run to completion ended, and what it printed.
+struct RunResult {
+  ExitStatus exit;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs argv to completion (SIGKILLed after `timeout`, which is then an error).
+absl::StatusOr<RunResult> RunToCompletion(std::vector<std::string> argv,
+                                          std::vector<std::pair<std::string, std::string>> env = {},
+                                          absl::Duration timeout = absl::Seconds(60));
+
+// After a child's exit, waits until both its streams reached end of file (or
+// `timeout`), so what is read afterwards is complete.
+void AwaitEndOfOutput(Subprocess& process, absl::Duration timeout);
+
 }  // namespace wxgate::test
 
 #endif  // WXGATE_TESTS_SUPPORT_SUBPROCESS_H_

@@ -41,17 +41,6 @@ class GrpcShutdownEnvironment : public ::testing::Environment {
 [[maybe_unused]] ::testing::Environment* const kGrpcShutdownEnvironment =
     ::testing::AddGlobalTestEnvironment(new GrpcShutdownEnvironment);
 
-// Subprocess captures output on a reader thread that may lag the child's
-// exit: wait until both streams reached end of file (or the deadline), so
-// what the caller reads afterwards is complete.
-void AwaitEndOfOutput(Subprocess& process, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  for (Subprocess::Stream stream : {Subprocess::Stream::kStdout, Subprocess::Stream::kStderr}) {
-    // A predicate that never matches returns only at end of file or the deadline.
-    (void)process.WaitForLine(
-        stream, [](absl::string_view) { return false; },
-        std::max(absl::ZeroDuration(), deadline - absl::Now()));
-  }
 }
 
 // "... wxgate listening on 127.0.0.1:40123; 3 apps: ..." -> 40123.
@@ -184,24 +173,6 @@ absl::StatusOr<ExitStatus> WxgateProcess::Terminate(absl::Duration timeout) {
   absl::StatusOr<ExitStatus> exit = process_->Terminate(timeout);
   if (exit.ok()) AwaitEndOfOutput(*process_, absl::Seconds(5));
   return exit;
-}
-
-absl::StatusOr<RunResult> RunToCompletion(std::vector<std::string> argv, EnvVars env,
-                                          absl::Duration timeout) {
-  Subprocess::Options options;
-  options.argv = std::move(argv);
-  options.env = std::move(env);
-  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(options);
-  if (!process.ok()) return process.status();
-  absl::StatusOr<ExitStatus> exit = (*process)->Wait(timeout);
-  if (!exit.ok()) {
-    return absl::Status(exit.status().code(),
-                        absl::StrCat(exit.status().message(), "; its stderr so far:\n",
-                                     (*process)->Output(Subprocess::Stream::kStderr)));
-  }
-  AwaitEndOfOutput(**process, absl::Seconds(5));
-  return RunResult{*exit, (*process)->Output(Subprocess::Stream::kStdout),
-                   (*process)->Output(Subprocess::Stream::kStderr)};
 }
 
 absl::StatusOr<RunResult> RunWxgate(std::vector<std::string> args, EnvVars env,

@@ -124,16 +124,6 @@ absl::StatusOr<WxgateStack> StartWxgateWithEmulator(WxgateOptions options,
 absl::StatusOr<std::string> ComposeWxgateConfig(const WxgateOptions& options,
                                                 absl::string_view dir);
 
-// How a program run to completion ended, and what it printed.
-struct RunResult {
-  ExitStatus exit;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-// Runs argv to completion (SIGKILLed after `timeout`, which is then an error).
-absl::StatusOr<RunResult> RunToCompletion(std::vector<std::string> argv, EnvVars env = {},
-                                          absl::Duration timeout = absl::Seconds(60));
 // The same for `wxgate ARGS...`, e.g. {"--config=PATH", "--check_config"}, and
 // `wxgate-cli ARGS...`.
 absl::StatusOr<RunResult> RunWxgate(std::vector<std::string> args, EnvVars env = {},
