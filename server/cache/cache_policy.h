@@ -56,8 +56,10 @@ struct TokenCacheOptions {
   // exceed fetch_timeout + watchdog_grace so that it outlives the fetch.
   absl::Duration lock_ttl = absl::Seconds(15);
 
-  // How often a replica that found the lock taken looks for the value again.
-  absl::Duration lock_poll_interval = absl::Milliseconds(250);
+  // A replica that found the lock taken gets the holder's value pushed by the
+  // store as soon as it is written; it looks for it again after this long in
+  // case the push was lost or the holder died.
+  absl::Duration lock_poll_interval = absl::Seconds(1);
 
   // Names this cache as a lock owner in a shared store; random when empty.
   std::string instance_id;

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -13,7 +14,8 @@
 namespace wxgate::cache {
 
 // The default ValueStore: one process, one map. Every operation completes
-// inline, on the caller's thread, after its lock is released. Expired records
+// inline, on the caller's thread, after its lock is released; so do pushes to
+// watchers (on the thread whose CompareAndSet wrote). Expired records
 // and locks are dropped when next touched (the key set is the configured
 // credentials, so nothing accumulates). Thread-safe.
 class InMemoryValueStore final : public ValueStore {
@@ -26,6 +28,10 @@ class InMemoryValueStore final : public ValueStore {
   void TryLock(absl::string_view key, absl::string_view owner, absl::Duration ttl,
                LockCallback done) override;
   void Unlock(absl::string_view key, absl::string_view owner, DoneCallback done) override;
+  void ReadOrLock(absl::string_view key, std::vector<std::string> avoid, absl::string_view owner,
+                  absl::Duration ttl, ClaimCallback done) override;
+  WatchId Watch(absl::string_view key, PushCallback on_push) override;
+  void Unwatch(WatchId id) override;
 
  private:
   struct Lock {
@@ -33,6 +39,14 @@ class InMemoryValueStore final : public ValueStore {
     absl::Time expires_at;
   };
 
+  struct Watcher {
+    std::string key;
+    PushCallback on_push;
+  };
+
+  // Takes the lock for `owner` if it is free, expired or already its own.
+  bool TryLockLocked(absl::string_view key, absl::string_view owner, absl::Duration ttl,
+                     absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The live record, erasing it when expired.
   std::optional<StoredValue> LiveLocked(absl::string_view key, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -41,6 +55,8 @@ class InMemoryValueStore final : public ValueStore {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, StoredValue> values_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Lock> locks_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<WatchId, Watcher> watchers_ ABSL_GUARDED_BY(mu_);
+  WatchId next_watch_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace wxgate::cache

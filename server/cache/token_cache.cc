@@ -96,14 +96,20 @@ TokenCache::~TokenCache() {
     absl::MutexLock lock(&mu_);
     for (auto& [key, entry] : entries_) entries.push_back(entry.get());
   }
-  for (Entry* entry : entries) entry->Shutdown();
+  for (Entry* entry : entries) {
+    store_.Unwatch(entry->watch_);
+    entry->Shutdown();
+  }
 }
 
 TokenCache::Entry& TokenCache::Register(absl::string_view key, Fetcher fetcher) {
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = entries_.try_emplace(key);
   if (inserted) {
-    it->second.reset(new Entry(*this, std::string(key), std::move(fetcher)));
+    auto* entry = new Entry(*this, std::string(key), std::move(fetcher));
+    it->second.reset(entry);
+    entry->watch_ = store_.Watch(
+        key, [entry](std::optional<StoredValue> pushed) { entry->Offer(std::move(pushed)); });
   }
   return *it->second;
 }
@@ -286,6 +292,41 @@ void TokenCache::Entry::OnWaiterTimer(uint64_t seq) {
 void TokenCache::Entry::OnWatchdog(uint64_t generation) {
   Finish(generation, MakeError(absl::StatusCode::kUnavailable, reason::kCredentialUnavailable,
                                "the upstream credential fetch did not complete in time"));
+}
+
+void TokenCache::Entry::Offer(std::optional<StoredValue> pushed) {
+  if (!pushed.has_value()) return;
+  const absl::Time now = cache_.clock_.Now();
+  const ValueTiming timing = ComputeTiming(pushed->fetched_at, pushed->expires_at, cache_.options_);
+  if (now >= timing.usable_until) return;
+  std::optional<uint64_t> finish;
+  ValueRef replaced;  // released after the lock
+  {
+    absl::MutexLock lock(&mu_);
+    if (rejected_.has_value() && pushed->value == *rejected_) return;
+    if (value_ != nullptr &&
+        (value_->value == pushed->value || value_->expires_at >= pushed->expires_at)) {
+      return;  // what the entry has, or older
+    }
+    if (fetching_) {
+      finish = generation_;
+    } else {
+      replaced = std::exchange(value_, std::make_shared<const StoredValue>(*std::move(pushed)));
+      refresh_at_ = timing.refresh_at;
+      usable_until_ = timing.usable_until;
+      rejection_guard_.OnNewValue(now);
+      backoff_.OnSuccess();
+    }
+  }
+  if (finish.has_value()) Finish(*finish, *std::move(pushed));
+}
+
+std::vector<std::string> TokenCache::Entry::ValuesToAvoid() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> avoid;
+  if (value_ != nullptr) avoid.push_back(value_->value);
+  if (rejected_.has_value()) avoid.push_back(*rejected_);
+  return avoid;
 }
 
 bool TokenCache::Entry::IsCurrent(uint64_t generation) {

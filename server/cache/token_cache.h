@@ -59,12 +59,16 @@ class FetchFlow;
 //
 // Store protocol (matters once the store is shared by replicas): a fetch
 // first reads the store and adopts a usable value that differs from the local
-// one and from a rejected one (another replica refreshed already); otherwise
-// it takes the store lock for the key, fetches, and writes with
-// CompareAndSet(expected = what it read). If the write loses to another
-// replica, the stored value wins, so replicas converge on one token. A busy
-// lock makes it poll the store every lock_poll_interval. A failing store
-// degrades to fetching without it.
+// one and from a rejected one (another replica refreshed already); otherwise,
+// in the same atomic step (ValueStore::ReadOrLock), it takes the store lock
+// for the key, fetches, and writes with CompareAndSet(expected = what it
+// read). If the write loses to another replica, the stored value wins, so
+// replicas converge on one token. While another replica holds the lock, the
+// fetch waits for the value the store pushes when that replica writes it
+// (Watch; the entry adopts pushed values at any time, so a replica's
+// near-cache follows the others' refreshes), looking again every
+// lock_poll_interval in case a push was lost. A failing store degrades to
+// fetching without it: one fetch per replica, never one per call.
 //
 // Thread contract: thread-safe. Every callback runs exactly once and never
 // under a cache lock: inline on the calling thread when the answer is known
@@ -172,6 +176,13 @@ class TokenCache::Entry {
 
   const std::string& key() const { return key_; }
 
+  // A value the store says was written under this key (by this or another
+  // replica). Adopted when it is usable, not the rejected one, and newer
+  // than the entry's; a fetch in flight then ends with it, so its waiters
+  // need not wait for their own fetch or lock. nullopt (pushes may have
+  // been missed): nothing to do, a waiting fetch looks again by itself.
+  void Offer(std::optional<StoredValue> pushed);
+
  private:
   friend class TokenCache;
   friend class cache_internal::FetchFlow;
@@ -200,6 +211,9 @@ class TokenCache::Entry {
   void OnWaiterTimer(uint64_t seq);
   void OnWatchdog(uint64_t generation);
 
+  // For the fetch flow: the values a fetch must not adopt from the store
+  // (the one being replaced, the one upstream rejected).
+  std::vector<std::string> ValuesToAvoid();
   // For the fetch flow: whether `generation` is still the running fetch.
   bool IsCurrent(uint64_t generation);
   // Whether a value found in the store can be used instead of fetching: it is
@@ -215,6 +229,8 @@ class TokenCache::Entry {
   TokenCache& cache_;
   const std::string key_;
   const Fetcher fetcher_;
+  // The store's pushes for key_; set by Register before the entry is shared.
+  ValueStore::WatchId watch_ = 0;
 
   // The state, all under mu_: the cached value and its timing; at most one
   // fetch, named by its generation so that a late completion (after the

@@ -15,61 +15,58 @@ FetchFlow::FetchFlow(TokenCache::Entry& entry, uint64_t generation)
       owner_(absl::StrCat(cache_.instance_id_, ":", generation)) {}
 
 void FetchFlow::Start(TokenCache::Entry& entry, uint64_t generation) {
-  ReadStore(std::unique_ptr<FetchFlow>(new FetchFlow(entry, generation)));
+  std::unique_ptr<FetchFlow> flow(new FetchFlow(entry, generation));
+  flow->avoid_ = entry.ValuesToAvoid();
+  Claim(std::move(flow));
 }
 
-void FetchFlow::ReadStore(std::unique_ptr<FetchFlow> self) {
+void FetchFlow::Claim(std::unique_ptr<FetchFlow> self) {
   FetchFlow& flow = *self;
-  flow.cache_.store_.Read(flow.entry_.key_, [self = std::move(self)](auto read) mutable {
-    OnRead(std::move(self), std::move(read));
-  });
+  // The flow may be gone when ReadOrLock returns (it can complete inline).
+  const std::string owner = flow.owner_;
+  flow.cache_.store_.ReadOrLock(
+      flow.entry_.key_, flow.avoid_, owner, flow.cache_.options_.lock_ttl,
+      [self = std::move(self)](absl::StatusOr<cache::Claim> claim) mutable {
+        OnClaim(std::move(self), std::move(claim));
+      });
 }
 
-void FetchFlow::OnRead(std::unique_ptr<FetchFlow> self,
-                       absl::StatusOr<std::optional<StoredValue>> read) {
+void FetchFlow::OnClaim(std::unique_ptr<FetchFlow> self, absl::StatusOr<cache::Claim> claim) {
   FetchFlow& flow = *self;
-  if (!read.ok()) {
-    // A store that cannot be read cannot coordinate replicas either: fetch
-    // for this replica alone rather than fail.
+  if (!claim.ok()) {
+    // A store that cannot be reached cannot coordinate replicas either:
+    // fetch for this replica alone rather than fail.
     flow.use_store_ = false;
     CallFetcher(std::move(self));
     return;
   }
   flow.expected_.reset();
-  if (read->has_value()) {
-    StoredValue& stored = **read;
-    flow.expected_ = stored.value;
-    if (flow.entry_.ShouldAdopt(stored, flow.cache_.clock_.Now(), /*must_differ=*/true)) {
-      Done(std::move(self), std::move(stored));
-      return;
-    }
-  }
-  // The flow may be gone when TryLock returns (it can complete inline).
-  const std::string owner = flow.owner_;
-  flow.cache_.store_.TryLock(flow.entry_.key_, owner, flow.cache_.options_.lock_ttl,
-                             [self = std::move(self)](absl::StatusOr<bool> taken) mutable {
-                               OnLock(std::move(self), std::move(taken));
-                             });
-}
-
-void FetchFlow::OnLock(std::unique_ptr<FetchFlow> self, absl::StatusOr<bool> taken) {
-  FetchFlow& flow = *self;
-  if (!taken.ok()) {
-    flow.use_store_ = false;
-    CallFetcher(std::move(self));
-    return;
-  }
-  if (*taken) {
+  if (claim->current.has_value()) flow.expected_ = claim->current->value;
+  if (claim->locked) {
     flow.locked_ = true;
     CallFetcher(std::move(self));
     return;
   }
-  // Another replica is fetching: look for its value shortly. The watchdog
-  // bounds the wait (the generation stops being current and the flow ends).
+  if (!claim->busy) {
+    // A value this entry does not avoid: another replica's fetch.
+    StoredValue& stored = *claim->current;
+    if (flow.entry_.ShouldAdopt(stored, flow.cache_.clock_.Now(), /*must_differ=*/true)) {
+      Done(std::move(self), std::move(stored));
+      return;
+    }
+    // Too close to its expiry (or rejected meanwhile): claim past it.
+    flow.avoid_.push_back(std::move(stored.value));
+    Claim(std::move(self));
+    return;
+  }
+  // Another replica is fetching. Its value normally arrives sooner, pushed
+  // by the store (Entry::Offer ends this fetch with it); looking again after
+  // lock_poll_interval covers a lost push and a holder that died. The
+  // watchdog bounds the wait.
   if (!flow.entry_.IsCurrent(flow.generation_)) return;
   const absl::Time at = flow.cache_.clock_.Now() + flow.cache_.options_.lock_poll_interval;
   flow.cache_.scheduler_.RunAt(at, [self = std::move(self)]() mutable {
-    if (self->entry_.IsCurrent(self->generation_)) ReadStore(std::move(self));
+    if (self->entry_.IsCurrent(self->generation_)) Claim(std::move(self));
   });
 }
 

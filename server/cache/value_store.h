@@ -1,8 +1,11 @@
 #ifndef WXGATE_SERVER_CACHE_VALUE_STORE_H_
 #define WXGATE_SERVER_CACHE_VALUE_STORE_H_
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -35,6 +38,18 @@ struct CasResult {
   std::optional<StoredValue> current;
 };
 
+// What ReadOrLock found and did.
+struct Claim {
+  // The live record (nullopt: there was none).
+  std::optional<StoredValue> current;
+  // Whether the lock is now the caller's. Only tried when `current` is
+  // absent or its value is one the caller avoids; a record worth using is
+  // answered without locking.
+  bool locked = false;
+  // Another owner holds the lock: it is fetching, and its value will come.
+  bool busy = false;
+};
+
 // Where the token cache keeps values, so that replicas can share them. The
 // cache keeps its single-flight and waiter state locally and uses the store
 // for values and for the fetch lock; see token_cache.h for the protocol.
@@ -58,12 +73,28 @@ struct CasResult {
 //                   already owns succeeds and extends it.
 //   Unlock          Lua: DEL only when the lock's value is still `owner`, so
 //                   an owner whose lock expired cannot release a successor's.
+//   ReadOrLock      one Lua script: Read, and TryLock when the record is
+//                   absent or avoided; one round trip for the common case
+//                   of a fetch, and atomic, so replicas that all saw the
+//                   same value rejected cause one fetch between them.
+//   Watch           pub/sub on a channel per key; CompareAndSet publishes
+//                   what it wrote in the same script.
+//
+// Time: every judgement of expiry (records, locks) uses the caller's clock
+// (the store's Clock), never the remote server's; a remote TTL only frees
+// memory. The store's own per-operation timeout bounds each operation.
 class ValueStore {
  public:
   using ReadCallback = absl::AnyInvocable<void(absl::StatusOr<std::optional<StoredValue>>) &&>;
   using CasCallback = absl::AnyInvocable<void(absl::StatusOr<CasResult>) &&>;
   using LockCallback = absl::AnyInvocable<void(absl::StatusOr<bool>) &&>;
   using DoneCallback = absl::AnyInvocable<void(absl::Status) &&>;
+  using ClaimCallback = absl::AnyInvocable<void(absl::StatusOr<Claim>) &&>;
+  // A value written under a watched key (by any replica), or nullopt when
+  // values may have been written unseen (the store lost its subscription
+  // for a while): re-read what matters.
+  using PushCallback = std::function<void(std::optional<StoredValue>)>;
+  using WatchId = uint64_t;
 
   virtual ~ValueStore() = default;
 
@@ -83,6 +114,20 @@ class ValueStore {
 
   // Releases the lock if `owner` holds it; OK (and nothing happens) otherwise.
   virtual void Unlock(absl::string_view key, absl::string_view owner, DoneCallback done) = 0;
+
+  // Atomically: reads the live record; when there is none or its value is
+  // one of `avoid`, takes the lock as TryLock does (locked, or busy when
+  // another owner holds it). See Claim.
+  virtual void ReadOrLock(absl::string_view key, std::vector<std::string> avoid,
+                          absl::string_view owner, absl::Duration ttl, ClaimCallback done) = 0;
+
+  // Calls `on_push` with every value CompareAndSet writes under `key` from
+  // now on, on any thread, never under a lock of the store's. Best effort:
+  // a push can be missed (then a nullopt push follows when the store
+  // notices), so it only ever shortens a wait. Ids start at 1.
+  virtual WatchId Watch(absl::string_view key, PushCallback on_push) = 0;
+  // No push starts for `id` once this returns.
+  virtual void Unwatch(WatchId id) = 0;
 };
 
 }  // namespace wxgate::cache

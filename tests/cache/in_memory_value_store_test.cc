@@ -15,6 +15,9 @@ struct InMemoryStoreEnv {
   ValueStore& store() { return store_; }
   absl::Time Now() { return clock_.Now(); }
   void Advance(absl::Duration d) { clock_.Advance(d); }
+  // Watching and pushes are synchronous here.
+  void AwaitWatching() {}
+  void AwaitPushes(absl::FunctionRef<bool()> seen) { EXPECT_TRUE(seen()); }
 
   SimulatedClock clock_;
   InMemoryValueStore store_{clock_};

@@ -38,14 +38,22 @@ class DownStore final : public ValueStore {
   void Unlock(absl::string_view, absl::string_view, DoneCallback done) override {
     std::move(done)(absl::UnavailableError("store down"));
   }
+  void ReadOrLock(absl::string_view, std::vector<std::string>, absl::string_view, absl::Duration,
+                  ClaimCallback done) override {
+    std::move(done)(absl::UnavailableError("store down"));
+  }
+  WatchId Watch(absl::string_view, PushCallback) override { return 1; }
+  void Unwatch(WatchId) override {}
 };
 
-// Holds Reads until the test releases them, as a slow remote store would.
+// Holds reads until the test releases them, as a slow remote store would,
+// and loses pushes when told to, as a dropped subscription does.
 class GatedStore final : public ValueStore {
  public:
   explicit GatedStore(ValueStore& inner) : inner_(inner) {}
 
   void Close() { closed_ = true; }
+  void LosePushes() { lose_pushes_ = true; }
   void ReleaseAll() {
     closed_ = false;
     std::vector<absl::AnyInvocable<void()&&>> held = std::move(held_);
@@ -69,10 +77,25 @@ class GatedStore final : public ValueStore {
   void Unlock(absl::string_view key, absl::string_view owner, DoneCallback done) override {
     inner_.Unlock(key, owner, std::move(done));
   }
+  void ReadOrLock(absl::string_view key, std::vector<std::string> avoid, absl::string_view owner,
+                  absl::Duration ttl, ClaimCallback done) override {
+    if (!closed_) return inner_.ReadOrLock(key, std::move(avoid), owner, ttl, std::move(done));
+    held_.push_back([this, key = std::string(key), avoid = std::move(avoid),
+                     owner = std::string(owner), ttl, done = std::move(done)]() mutable {
+      inner_.ReadOrLock(key, std::move(avoid), owner, ttl, std::move(done));
+    });
+  }
+  WatchId Watch(absl::string_view key, PushCallback on_push) override {
+    return inner_.Watch(key, [this, on_push](std::optional<StoredValue> pushed) {
+      if (!lose_pushes_) on_push(std::move(pushed));
+    });
+  }
+  void Unwatch(WatchId id) override { inner_.Unwatch(id); }
 
  private:
   ValueStore& inner_;
   bool closed_ = false;
+  bool lose_pushes_ = false;
   std::vector<absl::AnyInvocable<void() &&>> held_;
 };
 
@@ -112,33 +135,100 @@ TEST_F(ReplicaTest, SecondReplicaAdoptsTheStoredValueWithoutFetching) {
   EXPECT_EQ(b_.fetcher.calls(), 0);
 }
 
-TEST_F(ReplicaTest, ReplicaThatFindsTheLockTakenWaitsForTheOthersFetch) {
+TEST_F(ReplicaTest, ReplicaThatFindsTheLockTakenIsHandedTheOthersValueWhenItIsWritten) {
   Recorder ra;
   Recorder rb;
   a_.entry->Get(absl::InfiniteFuture(), ra.Callback());  // a holds the lock, fetching
-  b_.entry->Get(absl::InfiniteFuture(), rb.Callback());  // b finds it taken and polls
+  b_.entry->Get(absl::InfiniteFuture(), rb.Callback());  // b finds it taken and waits
   EXPECT_EQ(b_.fetcher.calls(), 0);
 
-  scheduler_.AdvanceBy(absl::Seconds(1));  // b polls a few times; still nothing
+  scheduler_.AdvanceBy(absl::Seconds(3));  // b looks again now and then; still nothing
   EXPECT_EQ(rb.count(), 0u);
   ASSERT_TRUE(a_.fetcher.Complete("T1", kTwoHours));
+  // The store's push, not b's next look, answers b: no time passes.
   EXPECT_THAT(ra.Summary(), ElementsAre("T1"));
-  scheduler_.AdvanceBy(TokenCacheOptions().lock_poll_interval);
   EXPECT_THAT(rb.Summary(), ElementsAre("T1"));
   EXPECT_EQ(b_.fetcher.calls(), 0);
 }
 
-TEST_F(ReplicaTest, RefreshAheadAdoptsWhatAnotherReplicaRefreshed) {
+TEST(ReplicaLostPushTest, AReplicaThatMissedThePushFindsTheValueAtItsNextLook) {
+  SimulatedClock clock;
+  SimulatedScheduler scheduler(clock);
+  InMemoryValueStore memory(clock);
+  GatedStore store(memory);
+  Replica a(store, clock, scheduler, "a");
+  Replica b(store, clock, scheduler, "b");
+  store.LosePushes();
+  Recorder ra;
+  Recorder rb;
+  a.entry->Get(absl::InfiniteFuture(), ra.Callback());
+  b.entry->Get(absl::InfiniteFuture(), rb.Callback());
+  ASSERT_TRUE(a.fetcher.Complete("T1", kTwoHours));
+  EXPECT_EQ(rb.count(), 0u);
+  scheduler.AdvanceBy(TokenCacheOptions().lock_poll_interval);
+  EXPECT_THAT(rb.Summary(), ElementsAre("T1"));
+  EXPECT_EQ(b.fetcher.calls(), 0);
+}
+
+TEST_F(ReplicaTest, ANearCacheFollowsAnotherReplicasRefreshAhead) {
   a_.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
   ASSERT_EQ(a_.GetNow(clock_), "token-1");
   ASSERT_EQ(b_.GetNow(clock_), "token-1");
   clock_.Advance(absl::Seconds(6840));
   EXPECT_EQ(a_.GetNow(clock_), "token-1");  // serves, and refreshes to token-2
   EXPECT_EQ(a_.GetNow(clock_), "token-2");
-  EXPECT_EQ(b_.GetNow(clock_), "token-1");  // serves, and finds token-2 stored
-  EXPECT_EQ(b_.GetNow(clock_), "token-2");
+  EXPECT_EQ(b_.GetNow(clock_), "token-2");  // pushed to b when a wrote it
   EXPECT_EQ(a_.fetcher.calls(), 2);
   EXPECT_EQ(b_.fetcher.calls(), 0);
+}
+
+TEST_F(ReplicaTest, ARefreshAheadThatFindsTheNewValueStoredAdoptsIt) {
+  // b misses a's push (its subscription was down) and refreshes ahead by
+  // itself: it finds token-2 in the store instead of fetching.
+  SimulatedClock clock;
+  SimulatedScheduler scheduler(clock);
+  InMemoryValueStore memory(clock);
+  GatedStore lossy(memory);
+  Replica a(memory, clock, scheduler, "a");
+  Replica b(lossy, clock, scheduler, "b");
+  lossy.LosePushes();
+  a.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  ASSERT_EQ(a.GetNow(clock), "token-1");
+  ASSERT_EQ(b.GetNow(clock), "token-1");
+  clock.Advance(absl::Seconds(6840));
+  ASSERT_EQ(a.GetNow(clock), "token-1");
+  ASSERT_EQ(a.GetNow(clock), "token-2");
+  EXPECT_EQ(b.GetNow(clock), "token-1");  // serves, and finds token-2 stored
+  EXPECT_EQ(b.GetNow(clock), "token-2");
+  EXPECT_EQ(b.fetcher.calls(), 0);
+}
+
+TEST(ReplicaRejectionTest, ThreeReplicasReportingTheSameRejectedValueCauseOneFetch) {
+  SimulatedClock clock;
+  SimulatedScheduler scheduler(clock);
+  InMemoryValueStore store(clock);
+  Replica a(store, clock, scheduler, "a");
+  Replica b(store, clock, scheduler, "b");
+  Replica c(store, clock, scheduler, "c");
+  a.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  ASSERT_EQ(a.GetNow(clock), "token-1");
+  ASSERT_EQ(b.GetNow(clock), "token-1");
+  ASSERT_EQ(c.GetNow(clock), "token-1");
+  // All three see token-1 rejected before any refresh completes.
+  b.fetcher.SetAutoAnswer(nullptr);
+  c.fetcher.SetAutoAnswer(nullptr);
+  a.fetcher.SetAutoAnswer(nullptr);
+  Recorder ra;
+  Recorder rb;
+  Recorder rc;
+  b.entry->Refresh("token-1", absl::InfiniteFuture(), rb.Callback());  // b: locks, fetches
+  a.entry->Refresh("token-1", absl::InfiniteFuture(), ra.Callback());  // busy: waits
+  c.entry->Refresh("token-1", absl::InfiniteFuture(), rc.Callback());  // busy: waits
+  ASSERT_TRUE(b.fetcher.Complete("token-2", kTwoHours));
+  EXPECT_THAT(ra.Summary(), ElementsAre("token-2"));
+  EXPECT_THAT(rb.Summary(), ElementsAre("token-2"));
+  EXPECT_THAT(rc.Summary(), ElementsAre("token-2"));
+  EXPECT_EQ(a.fetcher.calls() + b.fetcher.calls() + c.fetcher.calls(), 2);  // token-1, token-2
 }
 
 TEST_F(ReplicaTest, RefreshOfAValueAnotherReplicaReplacedAdoptsTheReplacement) {
@@ -178,7 +268,7 @@ TEST_F(ReplicaTest, WriteThatLosesTheRaceAdoptsTheStoredValue) {
   Recorder ra;
   Recorder rb;
   a_.entry->Get(absl::InfiniteFuture(), ra.Callback());  // a: lock, fetch pending
-  b_.entry->Get(absl::InfiniteFuture(), rb.Callback());  // b: polls
+  b_.entry->Get(absl::InfiniteFuture(), rb.Callback());  // b: waits
   // a's upstream hangs past its lock's TTL: b takes the lock and fetches.
   scheduler_.AdvanceBy(TokenCacheOptions().lock_ttl);
   ASSERT_EQ(b_.fetcher.calls(), 1);

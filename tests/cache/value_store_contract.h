@@ -7,18 +7,24 @@
 //   struct MyStoreEnv {
 //     ValueStore& store();              // a fresh, empty store
 //     absl::Time Now();                 // the store's notion of now
-//     void Advance(absl::Duration d);   // let d pass for the store (a Redis
-//                                       // env may sleep; keep durations short)
+//     void Advance(absl::Duration d);   // let d pass for the store's clock
+//     void AwaitWatching();             // until a Watch just made is live
+//     void AwaitPushes(absl::FunctionRef<bool()> seen);  // until seen() holds
 //   };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Redis, ValueStoreContractTest, MyStoreEnv);
 //
 // Operations may complete on another thread: the helpers wait for them.
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -55,6 +61,25 @@ class ValueStoreContractTest : public ::testing::Test {
     absl::StatusOr<bool> taken = TryLock(key, owner, ttl);
     if (!taken.ok()) return taken.status().ToString();
     return *taken ? "taken" : "busy";
+  }
+  absl::StatusOr<Claim> ReadOrLock(absl::string_view key, std::vector<std::string> avoid,
+                                   absl::string_view owner, absl::Duration ttl) {
+    return Wait<absl::StatusOr<Claim>>([&](auto done) {
+      store().ReadOrLock(key, std::move(avoid), owner, ttl, std::move(done));
+    });
+  }
+  // "value <v>", "locked" or "busy" (with " over <v>" naming the record
+  // found), or the error.
+  std::string ClaimOf(absl::string_view key, std::vector<std::string> avoid,
+                      absl::string_view owner) {
+    absl::StatusOr<Claim> claim = ReadOrLock(key, std::move(avoid), owner, absl::Seconds(10));
+    if (!claim.ok()) return claim.status().ToString();
+    std::string found;
+    if (claim->current.has_value()) found = claim->current->value;
+    if (claim->locked || claim->busy) {
+      return absl::StrCat(claim->locked ? "locked" : "busy", found.empty() ? "" : " over ", found);
+    }
+    return found.empty() ? "(nothing)" : absl::StrCat("value ", found);
   }
   absl::Status Unlock(absl::string_view key, absl::string_view owner) {
     return Wait<absl::Status>([&](auto done) { store().Unlock(key, owner, std::move(done)); });
@@ -191,7 +216,77 @@ TYPED_TEST_P(ValueStoreContractTest, LocksAndValuesDoNotInterfere) {
   EXPECT_EQ(this->ReadValue("k"), "v1");
 }
 
+TYPED_TEST_P(ValueStoreContractTest, ReadOrLockAnswersAUsableRecordWithoutLocking) {
+  ASSERT_TRUE(this->Cas("k", std::nullopt, this->Value("v1")).ok());
+  EXPECT_EQ(this->ClaimOf("k", {}, "owner-1"), "value v1");
+  EXPECT_EQ(this->ClaimOf("k", {"v0"}, "owner-1"), "value v1");
+  EXPECT_EQ(this->Lock("k", "owner-2", absl::Seconds(10)), "taken");  // nothing was locked
+}
+
+TYPED_TEST_P(ValueStoreContractTest, ReadOrLockLocksWhenAbsentOrAvoided) {
+  EXPECT_EQ(this->ClaimOf("k", {}, "owner-1"), "locked");
+  EXPECT_EQ(this->ClaimOf("k", {}, "owner-2"), "busy");
+  EXPECT_EQ(this->ClaimOf("k", {}, "owner-1"), "locked");  // its own lock, extended
+  ASSERT_TRUE(this->Unlock("k", "owner-1").ok());
+
+  ASSERT_TRUE(this->Cas("k", std::nullopt, this->Value("rejected")).ok());
+  EXPECT_EQ(this->ClaimOf("k", {"old", "rejected"}, "owner-2"), "locked over rejected");
+  EXPECT_EQ(this->ClaimOf("k", {"rejected"}, "owner-3"), "busy over rejected");
+  EXPECT_EQ(this->Lock("k", "owner-3", absl::Seconds(10)), "busy");
+  // A replica that does not avoid the value is simply answered it.
+  EXPECT_EQ(this->ClaimOf("k", {}, "owner-3"), "value rejected");
+}
+
+TYPED_TEST_P(ValueStoreContractTest, ReadOrLockTakesAnExpiredLock) {
+  ASSERT_EQ(this->ClaimOf("k", {}, "owner-1"), "locked");
+  this->env_.Advance(absl::Seconds(10));
+  EXPECT_EQ(this->ClaimOf("k", {}, "owner-2"), "locked");
+}
+
+TYPED_TEST_P(ValueStoreContractTest, WatchersAreToldOfEveryWriteUntilUnwatched) {
+  absl::Mutex mu;
+  std::vector<std::string> pushed;
+  auto record = [&](std::optional<StoredValue> value) {
+    absl::MutexLock lock(&mu);
+    pushed.push_back(value.has_value() ? value->value : "(resync)");
+  };
+  auto values = [&] {
+    absl::MutexLock lock(&mu);
+    std::vector<std::string> copy;
+    for (const std::string& v : pushed) {
+      if (v != "(resync)") copy.push_back(v);
+    }
+    return copy;
+  };
+  const ValueStore::WatchId id = this->store().Watch("k", record);
+  this->env_.AwaitWatching();
+  const StoredValue v1 = this->Value("v1");
+  ASSERT_TRUE(this->Cas("k", std::nullopt, v1).ok());
+  ASSERT_TRUE(this->Cas("other", std::nullopt, this->Value("x")).ok());
+  ASSERT_FALSE(this->Cas("k", std::nullopt, this->Value("lost")).value().written);
+  ASSERT_TRUE(this->Cas("k", "v1", this->Value("v2")).ok());
+  this->env_.AwaitPushes([&] { return values().size() >= 2; });
+  EXPECT_EQ(values(), (std::vector<std::string>{"v1", "v2"}));
+
+  this->store().Unwatch(id);
+  ASSERT_TRUE(this->Cas("k", "v2", this->Value("v3")).ok());
+  // A second watcher sees v4; by then the first would have seen v3.
+  std::atomic<bool> seen{false};
+  const ValueStore::WatchId second = this->store().Watch("k", [&](std::optional<StoredValue> v) {
+    const std::string value = v.has_value() ? std::move(v->value) : std::string();
+    if (value == "v4") seen = true;
+  });
+  this->env_.AwaitWatching();
+  ASSERT_TRUE(this->Cas("k", "v3", this->Value("v4")).ok());
+  this->env_.AwaitPushes([&] { return seen.load(); });
+  this->store().Unwatch(second);
+  EXPECT_EQ(values(), (std::vector<std::string>{"v1", "v2"}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ValueStoreContractTest, ReadOfAMissingKeyIsAbsent,
+                            ReadOrLockAnswersAUsableRecordWithoutLocking,
+                            ReadOrLockLocksWhenAbsentOrAvoided, ReadOrLockTakesAnExpiredLock,
+                            WatchersAreToldOfEveryWriteUntilUnwatched,
                             CasExpectingAbsenceWritesOnce, CasReplacesOnlyTheExpectedValue,
                             CasExpectingAValueFailsOnAbsence, RecordsExpireAtTheirExpiry,
                             KeysAreIndependent, LockIsExclusiveUntilUnlocked, OnlyTheOwnerCanUnlock,
