@@ -70,6 +70,7 @@ inline constexpr absl::string_view kAesBadKeyLength = "AES_BAD_KEY_LENGTH";
 inline constexpr absl::string_view kAesBadIvLength = "AES_BAD_IV_LENGTH";
 inline constexpr absl::string_view kAesBadCiphertextLength = "AES_BAD_CIPHERTEXT_LENGTH";
 inline constexpr absl::string_view kAesBadPadding = "AES_BAD_PADDING";
+inline constexpr absl::string_view kAesGcmAuthFailed = "AES_GCM_AUTH_FAILED";
 inline constexpr absl::string_view kCryptoFailure = "CRYPTO_FAILURE";
 inline constexpr absl::string_view kRandomFailed = "RANDOM_FAILED";
 
