@@ -70,8 +70,14 @@ inline constexpr absl::string_view kAesBadKeyLength = "AES_BAD_KEY_LENGTH";
 inline constexpr absl::string_view kAesBadIvLength = "AES_BAD_IV_LENGTH";
 inline constexpr absl::string_view kAesBadCiphertextLength = "AES_BAD_CIPHERTEXT_LENGTH";
 inline constexpr absl::string_view kAesBadPadding = "AES_BAD_PADDING";
+inline constexpr absl::string_view kAesGcmAuthFailed = "AES_GCM_AUTH_FAILED";
 inline constexpr absl::string_view kCryptoFailure = "CRYPTO_FAILURE";
 inline constexpr absl::string_view kRandomFailed = "RANDOM_FAILED";
+// A value read back from the shared store that does not open
+// (server/crypto/sealer.h says when each applies).
+inline constexpr absl::string_view kSealedValueMalformed = "SEALED_VALUE_MALFORMED";
+inline constexpr absl::string_view kSealedKeyUnknown = "SEALED_KEY_UNKNOWN";
+inline constexpr absl::string_view kSealedValueNotAuthentic = "SEALED_VALUE_NOT_AUTHENTIC";
 
 }  // namespace wxgate::reason
 

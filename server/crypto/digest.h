@@ -1,6 +1,7 @@
 #ifndef WXGATE_SERVER_CRYPTO_DIGEST_H_
 #define WXGATE_SERVER_CRYPTO_DIGEST_H_
 
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 
@@ -16,6 +17,11 @@ namespace wxgate::crypto {
 // might compare against (an empty "digest" must never match anything).
 std::string Sha1Hex(absl::string_view data);
 std::string Sha256Hex(absl::string_view data);
+
+// HMAC-SHA256 (RFC 2104) of `data` under `key`: the raw 32 bytes. Aborts on
+// failure like the digests above.
+inline constexpr size_t kHmacSha256Size = 32;
+std::string HmacSha256(absl::string_view key, absl::string_view data);
 
 // SHA-1 of the concatenation of `parts`, without building the concatenation:
 // for inputs that mix a secret in (rawData + session_key, the JS-SDK string

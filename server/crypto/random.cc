@@ -42,14 +42,21 @@ class RandomPool {
   size_t next_ = sizeof(bytes_);
 };
 
-}  // namespace
+// One pool per thread, shared by every kind of draw.
+RandomPool& ThreadPool() {
+  thread_local RandomPool pool;
+  return pool;
+}
 
-absl::StatusOr<std::string> RandomAlphanumeric(size_t length) {
+// `length` characters from pool bytes: `accept(byte, c)` sets c from byte and
+// returns true, or returns false to draw again. Errors as in random.h.
+template <typename Accept>
+absl::StatusOr<std::string> Draw(size_t length, Accept accept) {
   if (length > kMaxRandomLength) {
     return MakeError(absl::StatusCode::kInvalidArgument, reason::kInvalidArgument,
                      "random string length over the maximum");
   }
-  thread_local RandomPool pool;
+  RandomPool& pool = ThreadPool();
   std::string out(length, '\0');
   for (size_t i = 0; i < length;) {
     uint8_t byte = 0;
@@ -57,9 +64,26 @@ absl::StatusOr<std::string> RandomAlphanumeric(size_t length) {
       return MakeError(absl::StatusCode::kInternal, reason::kRandomFailed,
                        "the random number generator failed");
     }
-    if (byte < kAcceptBelow) out[i++] = kAlphabet[byte % kAlphabetSize];
+    if (accept(byte, out[i])) ++i;
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RandomAlphanumeric(size_t length) {
+  return Draw(length, [](uint8_t byte, char& c) {
+    if (byte >= kAcceptBelow) return false;
+    c = kAlphabet[byte % kAlphabetSize];
+    return true;
+  });
+}
+
+absl::StatusOr<std::string> RandomBytes(size_t length) {
+  return Draw(length, [](uint8_t byte, char& c) {
+    c = static_cast<char>(byte);
+    return true;
+  });
 }
 
 }  // namespace wxgate::crypto

@@ -8,7 +8,7 @@
 
 namespace wxgate::crypto {
 
-// Most characters RandomAlphanumeric produces in one call.
+// Most characters RandomAlphanumeric or RandomBytes produces in one call.
 inline constexpr size_t kMaxRandomLength = 4096;
 
 // `length` characters drawn uniformly from [A-Za-z0-9] with the OS-seeded
@@ -21,6 +21,10 @@ inline constexpr size_t kMaxRandomLength = 4096;
 // (reason RANDOM_FAILED) when the CSPRNG fails, which OpenSSL 3 can report
 // (BoringSSL aborts instead).
 absl::StatusOr<std::string> RandomAlphanumeric(size_t length);
+
+// `length` bytes from the same CSPRNG, for binary nonces (AES-GCM's). Same
+// errors as RandomAlphanumeric.
+absl::StatusOr<std::string> RandomBytes(size_t length);
 
 }  // namespace wxgate::crypto
 

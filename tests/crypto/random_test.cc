@@ -36,6 +36,34 @@ TEST(RandomTest, NoncesAreDistinct) {
   }
 }
 
+TEST(RandomTest, BytesHaveTheLengthAskedAndDiffer) {
+  for (size_t length : {0, 1, 12, 32, 4096}) {
+    absl::StatusOr<std::string> bytes = RandomBytes(length);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    EXPECT_EQ(bytes->size(), length);
+  }
+  EXPECT_EQ(RandomBytes(kMaxRandomLength + 1).status().code(), absl::StatusCode::kInvalidArgument);
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) {
+    absl::StatusOr<std::string> nonce = RandomBytes(12);
+    ASSERT_TRUE(nonce.ok());
+    EXPECT_TRUE(seen.insert(*nonce).second) << "repeated nonce";
+  }
+}
+
+// Every byte value comes out (all 256 of them: unlike the alphanumeric draw,
+// none is rejected). 256 * 100 draws give each ~100; the chance that one
+// value never shows is 256 * (255/256)^25600, about 1e-41.
+TEST(RandomTest, BytesCoverEveryValue) {
+  std::array<int, 256> counts{};
+  for (int i = 0; i < 25; ++i) {
+    absl::StatusOr<std::string> bytes = RandomBytes(1024);
+    ASSERT_TRUE(bytes.ok());
+    for (char c : *bytes) ++counts[static_cast<unsigned char>(c)];
+  }
+  for (int value = 0; value < 256; ++value) EXPECT_GT(counts[value], 0) << value;
+}
+
 // Every character shows up, and none is grossly favoured: with modulo bias
 // the first 8 letters would come out ~1.25x as often as the rest. 620,000
 // draws give each character ~10,000 (sd ~100), so the bounds are far from
