@@ -304,13 +304,15 @@ void TokenCache::Entry::Offer(std::optional<StoredValue> pushed) {
   {
     absl::MutexLock lock(&mu_);
     if (rejected_.has_value() && pushed->value == *rejected_) return;
-    if (value_ != nullptr &&
-        (value_->value == pushed->value || value_->expires_at >= pushed->expires_at)) {
-      return;  // what the entry has, or older
-    }
+    if (value_ != nullptr && value_->value == pushed->value) return;
     if (fetching_) {
+      // Only a fetch waiting on another replica's lock takes a pushed value;
+      // one that holds the lock (this replica's own write coming back among
+      // them) ends by itself, after releasing the lock.
+      if (awaiting_push_ != generation_) return;
       finish = generation_;
     } else {
+      if (value_ != nullptr && value_->expires_at > pushed->expires_at) return;  // older
       replaced = std::exchange(value_, std::make_shared<const StoredValue>(*std::move(pushed)));
       refresh_at_ = timing.refresh_at;
       usable_until_ = timing.usable_until;
@@ -319,6 +321,15 @@ void TokenCache::Entry::Offer(std::optional<StoredValue> pushed) {
     }
   }
   if (finish.has_value()) Finish(*finish, *std::move(pushed));
+}
+
+void TokenCache::Entry::AwaitPush(uint64_t generation, bool awaiting) {
+  absl::MutexLock lock(&mu_);
+  if (awaiting) {
+    awaiting_push_ = generation;
+  } else if (awaiting_push_ == generation) {
+    awaiting_push_ = 0;
+  }
 }
 
 std::vector<std::string> TokenCache::Entry::ValuesToAvoid() {

@@ -177,9 +177,9 @@ class TokenCache::Entry {
   const std::string& key() const { return key_; }
 
   // A value the store says was written under this key (by this or another
-  // replica). Adopted when it is usable, not the rejected one, and newer
-  // than the entry's; a fetch in flight then ends with it, so its waiters
-  // need not wait for their own fetch or lock. nullopt (pushes may have
+  // replica). Adopted when it is usable, not the rejected one, and not older
+  // than the entry's; a fetch waiting on another replica's lock then ends
+  // with it, so its waiters are answered as soon as the value exists. nullopt (pushes may have
   // been missed): nothing to do, a waiting fetch looks again by itself.
   void Offer(std::optional<StoredValue> pushed);
 
@@ -214,6 +214,9 @@ class TokenCache::Entry {
   // For the fetch flow: the values a fetch must not adopt from the store
   // (the one being replaced, the one upstream rejected).
   std::vector<std::string> ValuesToAvoid();
+  // For the fetch flow: whether fetch `generation` waits for another
+  // replica's value (busy lock), which makes it end with a pushed value.
+  void AwaitPush(uint64_t generation, bool awaiting);
   // For the fetch flow: whether `generation` is still the running fetch.
   bool IsCurrent(uint64_t generation);
   // Whether a value found in the store can be used instead of fetching: it is
@@ -248,6 +251,8 @@ class TokenCache::Entry {
 
   bool fetching_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // The generation of a fetch waiting for another replica's value; 0: none.
+  uint64_t awaiting_push_ ABSL_GUARDED_BY(mu_) = 0;
   Scheduler::TaskId watchdog_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);

@@ -22,6 +22,7 @@ void FetchFlow::Start(TokenCache::Entry& entry, uint64_t generation) {
 
 void FetchFlow::Claim(std::unique_ptr<FetchFlow> self) {
   FetchFlow& flow = *self;
+  flow.entry_.AwaitPush(flow.generation_, false);
   // The flow may be gone when ReadOrLock returns (it can complete inline).
   const std::string owner = flow.owner_;
   flow.cache_.store_.ReadOrLock(
@@ -63,6 +64,7 @@ void FetchFlow::OnClaim(std::unique_ptr<FetchFlow> self, absl::StatusOr<cache::C
   // by the store (Entry::Offer ends this fetch with it); looking again after
   // lock_poll_interval covers a lost push and a holder that died. The
   // watchdog bounds the wait.
+  flow.entry_.AwaitPush(flow.generation_, true);
   if (!flow.entry_.IsCurrent(flow.generation_)) return;
   const absl::Time at = flow.cache_.clock_.Now() + flow.cache_.options_.lock_poll_interval;
   flow.cache_.scheduler_.RunAt(at, [self = std::move(self)]() mutable {
