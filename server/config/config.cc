@@ -14,10 +14,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/config/field_checks.h"
 #include "server/config/field_reader.h"
+#include "server/config/store_config.h"
 #include "wxgate/config/v1/config.pb.h"
 
 namespace wxgate::config {
@@ -27,6 +29,7 @@ namespace pb = ::wxgate::config::v1;
 using internal::AtField;
 using internal::BaseUrl;
 using internal::CaFile;
+using internal::ConvertStore;
 using internal::FieldError;
 using internal::FieldReader;
 using internal::IsAppId;
@@ -209,6 +212,7 @@ absl::StatusOr<Settings> Convert(const pb::Config& in, const EnvLookup& env) {
       .cache = f.Take(ConvertCache(in.cache())),
       .sessions = f.Take(ConvertSessions(in.sessions())),
       .apps = f.Take(ConvertApps(in.apps(), env)),
+      .store = f.Take(ConvertStore(in.has_store(), in.store(), env)),
   };
   return f.Result(std::move(out));
 }
@@ -225,6 +229,12 @@ absl::string_view AppKindName(AppKind kind) {
       return "wecom_app";
   }
   return "unknown";
+}
+
+std::string RedisAddress::ToString() const {
+  if (is_unix()) return absl::StrCat("unix:", unix_socket);
+  if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
 }
 
 const App* Settings::FindApp(absl::string_view name) const {

@@ -1,6 +1,7 @@
 #ifndef WXGATE_SERVER_CONFIG_CONFIG_H_
 #define WXGATE_SERVER_CONFIG_CONFIG_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -70,6 +71,46 @@ struct SessionSettings {
   absl::Duration max_watermark_age = defaults::kMaxWatermarkAge;
 };
 
+// What store.encryption_key and each previous key decode to: an AES-256 key.
+inline constexpr size_t kEncryptionKeyBytes = 32;
+
+// Where Redis listens: TCP, or a unix socket.
+struct RedisAddress {
+  // TCP: a host name or an IP address (IPv6 without its brackets) and a port,
+  // 1 to 65535. Empty and 0 for a unix socket.
+  std::string host;
+  int port = 0;
+  // A unix socket: its absolute path. Empty for TCP.
+  std::string unix_socket;
+
+  bool is_unix() const { return !unix_socket.empty(); }
+  // As the config spells it: "host:port", "[v6]:port" or "unix:/path".
+  std::string ToString() const;
+};
+
+struct RedisSettings {
+  RedisAddress address;
+  // Empty: the default user.
+  std::string username;
+  // nullopt: no AUTH. Never log it.
+  std::optional<std::string> password;
+  int db = 0;
+  std::string key_prefix = std::string(defaults::kRedisKeyPrefix);
+  // Bound on each command.
+  absl::Duration timeout = defaults::kRedisTimeout;
+};
+
+// A store section always has its redis and its key (the config refuses one
+// without), so a StoreSettings is complete. Never log the keys.
+struct StoreSettings {
+  RedisSettings redis;
+  // kEncryptionKeyBytes raw bytes: seals what is written.
+  std::string encryption_key;
+  // kEncryptionKeyBytes raw bytes each, none equal to encryption_key or to
+  // another: only opens what older keys sealed.
+  std::vector<std::string> previous_encryption_keys;
+};
+
 // The validated configuration the server runs with, one member per message
 // of proto/wxgate/config/v1/config.proto (which says what each field means).
 struct Settings {
@@ -79,6 +120,9 @@ struct Settings {
   CacheSettings cache;
   SessionSettings sessions;
   std::vector<App> apps;
+  // nullopt without a store section: each process keeps tokens, tickets and
+  // sessions to itself, in memory.
+  std::optional<StoreSettings> store;
 
   // The app called `name`, or nullptr.
   const App* FindApp(absl::string_view name) const;

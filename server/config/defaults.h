@@ -48,6 +48,10 @@ inline constexpr int64_t kSessionMaxEntries = 1000000;
 // Zero: no age check.
 inline constexpr absl::Duration kMaxWatermarkAge = absl::ZeroDuration();
 
+// store { redis { } }
+inline constexpr absl::string_view kRedisKeyPrefix = "wxgate:";
+inline constexpr absl::Duration kRedisTimeout = absl::Milliseconds(200);
+
 }  // namespace wxgate::config::defaults
 
 #endif  // WXGATE_SERVER_CONFIG_DEFAULTS_H_

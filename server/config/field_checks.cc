@@ -1,5 +1,7 @@
 #include "server/config/field_checks.h"
 
+#include <sys/un.h>
+
 #include <optional>
 #include <utility>
 
@@ -9,6 +11,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/crypto/base64.h"
+#include "server/crypto/digest.h"
 
 namespace wxgate::config::internal {
 namespace {
@@ -17,6 +21,7 @@ namespace pb = ::wxgate::config::v1;
 
 constexpr size_t kMaxNameLength = 64;
 constexpr size_t kMaxSecretLength = 512;
+constexpr size_t kMaxRedisUsernameLength = 256;
 
 template <typename Pred>
 bool AllOf(absl::string_view s, Pred pred) {
@@ -36,6 +41,43 @@ bool IsHostName(absl::string_view host) {
 // RFC 3986 userinfo: unreserved, percent-encoded, sub-delims and ':'.
 bool IsUserInfoChar(char c) {
   return absl::ascii_isalnum(c) || absl::StrContains("-._~%!$&'()*+,;=:", c);
+}
+
+struct HostAndPort {
+  std::string host;  // an IPv6 literal without its brackets
+  int port = 0;
+};
+
+// "host:port" or "[IPv6]:port", the port 1 to 65535; `example` shows the
+// form when the port is missing.
+absl::StatusOr<HostAndPort> SplitHostPort(absl::string_view authority, absl::string_view example) {
+  absl::string_view host = authority;
+  absl::string_view port;
+  bool host_ok = false;
+  if (absl::ConsumePrefix(&host, "[")) {  // an IPv6 literal
+    if (const size_t close = host.find(']'); close != absl::string_view::npos) {
+      port = host.substr(close + 1);
+      host = host.substr(0, close);
+      host_ok = !host.empty() &&
+                AllOf(host, [](char c) { return absl::ascii_isxdigit(c) || c == ':' || c == '.'; });
+    }
+  } else {
+    if (const size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
+      port = host.substr(colon);
+      host = host.substr(0, colon);
+    }
+    host_ok = IsHostName(host);
+  }
+  if (!host_ok) return absl::InvalidArgumentError("needs a host name or address");
+  if (!absl::ConsumePrefix(&port, ":") || port.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("needs a port, e.g. ", example));
+  }
+  int number = 0;
+  if (!AllOf(port, absl::ascii_isdigit) || !absl::SimpleAtoi(port, &number) || number < 1 ||
+      number > 65535) {
+    return absl::InvalidArgumentError("port must be 1 to 65535");
+  }
+  return HostAndPort{.host = std::string(host), .port = number};
 }
 
 }  // namespace
@@ -104,32 +146,8 @@ absl::StatusOr<std::string> ProxyUrl(const std::string& url) {
     }
     authority.remove_prefix(at + 1);
   }
-  absl::string_view host = authority;
-  absl::string_view port;
-  bool host_ok = false;
-  if (absl::ConsumePrefix(&host, "[")) {  // an IPv6 literal
-    if (const size_t close = host.find(']'); close != absl::string_view::npos) {
-      port = host.substr(close + 1);
-      host = host.substr(0, close);
-      host_ok = !host.empty() &&
-                AllOf(host, [](char c) { return absl::ascii_isxdigit(c) || c == ':' || c == '.'; });
-    }
-  } else {
-    if (const size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
-      port = host.substr(colon);
-      host = host.substr(0, colon);
-    }
-    host_ok = IsHostName(host);
-  }
-  if (!host_ok) return absl::InvalidArgumentError("needs a host name or address");
-  if (!absl::ConsumePrefix(&port, ":") || port.empty()) {
-    return absl::InvalidArgumentError("needs a port, e.g. http://relay.internal:3128");
-  }
-  int number = 0;
-  if (!AllOf(port, absl::ascii_isdigit) || !absl::SimpleAtoi(port, &number) || number < 1 ||
-      number > 65535) {
-    return absl::InvalidArgumentError("port must be 1 to 65535");
-  }
+  absl::StatusOr<HostAndPort> host_port = SplitHostPort(authority, "http://relay.internal:3128");
+  if (!host_port.ok()) return host_port.status();
   return url;
 }
 
@@ -161,8 +179,7 @@ absl::StatusOr<std::string> ResolveSecret(const pb::Secret& secret, const EnvLoo
     case pb::Secret::kEnv: {
       std::optional<std::string> found = env(secret.env());
       if (!found.has_value() || found->empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("environment variable ", secret.env(), " is not set"));
+        return absl::InvalidArgumentError(absl::StrCat(SecretSource(secret), " is not set"));
       }
       value = *std::move(found);
       break;
@@ -186,6 +203,101 @@ absl::StatusOr<std::string> ResolveSecret(const pb::Secret& secret, const EnvLoo
         "is not a plausible secret (printable ASCII, no spaces, <= 512 bytes)");
   }
   return value;
+}
+
+std::string SecretSource(const pb::Secret& secret) {
+  switch (secret.source_case()) {
+    case pb::Secret::kEnv:
+      return absl::StrCat("environment variable ", secret.env());
+    case pb::Secret::kFile:
+      return absl::StrCat("file ", secret.file());
+    case pb::Secret::kValue:
+      return "the inline value";
+    case pb::Secret::SOURCE_NOT_SET:
+      break;
+  }
+  return "no source";
+}
+
+absl::StatusOr<RedisAddress> ParseRedisAddress(const std::string& address) {
+  constexpr absl::string_view kForms = "host:port, [IPv6]:port or unix:/path/to/redis.sock";
+  if (address.empty()) return absl::InvalidArgumentError(absl::StrCat("required: ", kForms));
+  absl::string_view rest = address;
+  if (absl::ConsumePrefix(&rest, "unix:")) {
+    // hiredis copies the path into sockaddr_un without a length check.
+    constexpr size_t kMaxSocketPath = sizeof(sockaddr_un{}.sun_path) - 1;
+    if (rest.empty() || rest.front() != '/' || !AllOf(rest, absl::ascii_isprint)) {
+      return absl::InvalidArgumentError(
+          "unix: takes an absolute path, e.g. unix:/run/redis/redis.sock");
+    }
+    if (rest.size() > kMaxSocketPath) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the socket path is longer than a unix socket address takes (",
+                       kMaxSocketPath, " bytes)"));
+    }
+    RedisAddress unix_address;
+    unix_address.unix_socket = std::string(rest);
+    return unix_address;
+  }
+  // No error quotes the address: a redis:// URL may hold a password.
+  if (absl::StrContains(address, "://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be ", kForms, ", not a URL (a password goes in store.redis.password)"));
+  }
+  absl::StatusOr<HostAndPort> host_port = SplitHostPort(address, "127.0.0.1:6379");
+  if (!host_port.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be ", kForms, ": ", host_port.status().message()));
+  }
+  RedisAddress tcp_address;
+  tcp_address.host = std::move(host_port->host);
+  tcp_address.port = host_port->port;
+  return tcp_address;
+}
+
+absl::StatusOr<std::string> RedisUsername(const std::string& username) {
+  if (username.size() > kMaxRedisUsernameLength || !AllOf(username, absl::ascii_isgraph)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be printable ASCII without spaces, at most ", kMaxRedisUsernameLength,
+                     " characters"));
+  }
+  return username;
+}
+
+absl::StatusOr<int> RedisDb(int32_t db) {
+  if (db < 0) return absl::InvalidArgumentError("must not be negative");
+  return db;
+}
+
+absl::StatusOr<std::string> KeyPrefix(const std::string& prefix) {
+  if (prefix.empty()) return std::string(defaults::kRedisKeyPrefix);
+  if (prefix.size() > kMaxNameLength ||
+      !AllOf(prefix, [](char c) { return absl::ascii_isgraph(c) && c != '{' && c != '}'; })) {
+    return absl::InvalidArgumentError(
+        "must be 1 to 64 printable ASCII characters without spaces or braces (braces would "
+        "make a Redis Cluster hash tag; wxgate places its own)");
+  }
+  return prefix;
+}
+
+absl::StatusOr<std::string> ResolveEncryptionKey(const pb::Secret& secret, const EnvLookup& env) {
+  constexpr absl::string_view kForm = "32 random bytes, base64, e.g. from openssl rand -base64 32";
+  absl::StatusOr<std::string> encoded = ResolveSecret(secret, env);
+  if (!encoded.ok()) return encoded.status();
+  absl::StatusOr<std::string> key = crypto::Base64DecodeSecret(*encoded);
+  crypto::Cleanse(*encoded);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(SecretSource(secret), " is not base64 (", kForm, ")"));
+  }
+  if (key->size() != kEncryptionKeyBytes) {
+    const size_t size = key->size();
+    crypto::Cleanse(*key);
+    return absl::InvalidArgumentError(absl::StrCat(SecretSource(secret), " decodes to ", size,
+                                                   " bytes, not ", kEncryptionKeyBytes, " (", kForm,
+                                                   ")"));
+  }
+  return key;
 }
 
 }  // namespace wxgate::config::internal

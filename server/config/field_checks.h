@@ -5,6 +5,7 @@
 // returns the value to run with, or an error that states the problem without
 // naming the field (the caller does, see field_reader.h).
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -38,9 +39,31 @@ bool IsAppName(absl::string_view name);
 // An app id or corp id: 1 to 64 of [A-Za-z0-9_-].
 bool IsAppId(absl::string_view id);
 
+// Where a secret comes from, as errors name it: "environment variable NAME",
+// "file PATH" or "the inline value"; never the secret.
+std::string SecretSource(const v1::Secret& secret);
+
 // The secret from the environment, a file or inline: printable ASCII without
 // spaces, at most 512 bytes. Errors name the variable or file, never a value.
 absl::StatusOr<std::string> ResolveSecret(const v1::Secret& secret, const EnvLookup& env);
+
+// host:port or [IPv6]:port (port 1 to 65535), or unix:/absolute/path. No
+// error quotes the address.
+absl::StatusOr<RedisAddress> ParseRedisAddress(const std::string& address);
+
+// Empty (the default user), or printable ASCII without spaces.
+absl::StatusOr<std::string> RedisUsername(const std::string& username);
+
+// Not negative; Redis decides how many databases there are.
+absl::StatusOr<int> RedisDb(int32_t db);
+
+// Empty: the default. Else 1 to 64 printable ASCII characters, no spaces, no
+// braces.
+absl::StatusOr<std::string> KeyPrefix(const std::string& prefix);
+
+// A secret as ResolveSecret reads it, holding the base64 of exactly
+// kEncryptionKeyBytes bytes: those bytes. Errors name the source.
+absl::StatusOr<std::string> ResolveEncryptionKey(const v1::Secret& secret, const EnvLookup& env);
 
 }  // namespace wxgate::config::internal
 

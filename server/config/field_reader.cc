@@ -4,7 +4,8 @@ namespace wxgate::config::internal {
 
 absl::Duration FieldReader::ReadDuration(absl::string_view field, bool has,
                                          const google::protobuf::Duration& value,
-                                         absl::Duration fallback, bool allow_zero) {
+                                         absl::Duration fallback, bool allow_zero,
+                                         absl::Duration max) {
   if (!has) return fallback;
   // google/protobuf/duration.proto's range and sign rule, which the text
   // format parser does not check; past it the sum below could saturate.
@@ -23,6 +24,11 @@ absl::Duration FieldReader::ReadDuration(absl::string_view field, bool has,
   if (duration < absl::ZeroDuration() || (!allow_zero && duration == absl::ZeroDuration())) {
     Fail(field,
          absl::InvalidArgumentError(allow_zero ? "must not be negative" : "must be positive"));
+    return fallback;
+  }
+  if (duration > max) {
+    Fail(field,
+         absl::InvalidArgumentError(absl::StrCat("must be at most ", absl::FormatDuration(max))));
     return fallback;
   }
   return duration;

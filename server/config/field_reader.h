@@ -52,11 +52,11 @@ class FieldReader {
   explicit FieldReader(absl::string_view message = "") : message_(message) {}
 
   // An optional Duration field: `fallback` when unset, else a value that
-  // must be positive.
+  // must be positive and at most `max`.
   absl::Duration PositiveDuration(absl::string_view field, bool has,
-                                  const google::protobuf::Duration& value,
-                                  absl::Duration fallback) {
-    return ReadDuration(field, has, value, fallback, /*allow_zero=*/false);
+                                  const google::protobuf::Duration& value, absl::Duration fallback,
+                                  absl::Duration max = absl::InfiniteDuration()) {
+    return ReadDuration(field, has, value, fallback, /*allow_zero=*/false, max);
   }
 
   // As PositiveDuration, but zero is allowed (it turns a feature off, or
@@ -64,7 +64,7 @@ class FieldReader {
   absl::Duration NonNegativeDuration(absl::string_view field, bool has,
                                      const google::protobuf::Duration& value,
                                      absl::Duration fallback) {
-    return ReadDuration(field, has, value, fallback, /*allow_zero=*/true);
+    return ReadDuration(field, has, value, fallback, /*allow_zero=*/true, absl::InfiniteDuration());
   }
 
   // An unsigned count where 0 means `fallback`; any other value must lie in
@@ -106,7 +106,7 @@ class FieldReader {
  private:
   absl::Duration ReadDuration(absl::string_view field, bool has,
                               const google::protobuf::Duration& value, absl::Duration fallback,
-                              bool allow_zero);
+                              bool allow_zero, absl::Duration max);
 
   template <typename T>
   static std::string RangeProblem(T min, T max) {

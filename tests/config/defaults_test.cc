@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "server/cache/cache_policy.h"
 #include "server/cache/in_memory_session_store.h"
 #include "server/config/config.h"
@@ -65,6 +66,8 @@ void ExpectDefaults(const Settings& s) {
   EXPECT_EQ(s.sessions.ttl, defaults::kSessionTtl);
   EXPECT_EQ(s.sessions.max_entries, defaults::kSessionMaxEntries);
   EXPECT_EQ(s.sessions.max_watermark_age, defaults::kMaxWatermarkAge);
+  // No store section: no store, each process keeps its own in memory.
+  EXPECT_FALSE(s.store.has_value());
 }
 
 TEST(ConfigDefaultsTest, AnUnsetFieldTakesTheTablesDefault) { ExpectDefaults(ParseMinimal()); }
@@ -97,10 +100,31 @@ TEST(ConfigDefaultsTest, TheExampleShowsTheDefaults) {
   EXPECT_EQ(FromProto(example.cache().max_backoff()), defaults::kMaxBackoff);
   EXPECT_EQ(FromProto(example.sessions().ttl()), defaults::kSessionTtl);
   EXPECT_EQ(example.sessions().max_entries(), defaults::kSessionMaxEntries);
+  EXPECT_EQ(example.store().redis().key_prefix(), defaults::kRedisKeyPrefix);
+  EXPECT_EQ(FromProto(example.store().redis().timeout()), defaults::kRedisTimeout);
 }
 
 // Code that builds Settings itself gets what a config file would give.
 TEST(ConfigDefaultsTest, SettingsStartAtTheDefaults) { ExpectDefaults(Settings{}); }
+
+// A store section that sets only what it must runs with the table's
+// defaults, as does code that builds RedisSettings itself.
+TEST(ConfigDefaultsTest, RedisSettingsStartAtTheDefaults) {
+  absl::StatusOr<Settings> settings =
+      ParseConfig(absl::StrCat(kMinimal, R"pb(
+                    store {
+                      redis { address: "127.0.0.1:6379" }
+                      encryption_key { value: "d3hnYXRlLWRlZmF1bHRzLXRlc3Qta2V5LTAxMjM0NTY=" }
+                    }
+                  )pb"),
+                  "minimal.textproto", [](const std::string&) { return std::nullopt; });
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  ASSERT_TRUE(settings->store.has_value());
+  for (const RedisSettings& redis : {settings->store->redis, RedisSettings{}}) {
+    EXPECT_EQ(redis.key_prefix, defaults::kRedisKeyPrefix);
+    EXPECT_EQ(redis.timeout, defaults::kRedisTimeout);
+  }
+}
 
 // The documented numbers, spelled out: changing a default means changing
 // config.proto, the README and deploy/wxgate.example.textproto with it.
@@ -122,6 +146,8 @@ TEST(ConfigDefaultsTest, TheTableSaysWhatTheDocsSay) {
   EXPECT_EQ(defaults::kSessionTtl, absl::Hours(72));
   EXPECT_EQ(defaults::kSessionMaxEntries, 1000000);
   EXPECT_EQ(defaults::kMaxWatermarkAge, absl::ZeroDuration());  // no age check
+  EXPECT_EQ(defaults::kRedisKeyPrefix, "wxgate:");
+  EXPECT_EQ(defaults::kRedisTimeout, absl::Milliseconds(200));
 }
 
 // A session store made without options (tests, other wiring) holds as many

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -86,6 +87,14 @@ int FirstInt(const std::string& text, const std::string& pattern) {
   return value;
 }
 
+// Distinct for each `n`, and the base64 of 32 bytes, so that it serves as a
+// store encryption key as well as an app secret or a password.
+std::string FakeSecret(absl::string_view source, int n) {
+  std::string raw = absl::StrCat("deploySECRET", source, n, "x7f0c2a");
+  raw.resize(32, '.');
+  return absl::Base64Escape(raw);
+}
+
 // Runs `wxgate --check_config` on `config` after providing what it names:
 // each `env: "X"` variable, each `file:` (written to a temp dir, the path
 // rewritten), and `ca_file` (the emulator's CA). Secrets are distinctive and
@@ -113,12 +122,12 @@ class CheckConfigRunner {
     int n = 0;
     for (const std::string& name : Captures(active, R"re(\benv\s*:\s*"([^"]+)")re")) {
       env_names.push_back(name);
-      secrets.push_back(absl::StrCat("deploySECRETenv", ++n, "x7f0c2a"));
+      secrets.push_back(FakeSecret("env", ++n));
       env.emplace_back(name, secrets.back());
     }
     for (const std::string& path : Captures(active, R"re((?:^|[^_\w])file\s*:\s*"([^"]+)")re")) {
       secret_files.push_back(path);
-      secrets.push_back(absl::StrCat("deploySECRETfile", ++n, "x3b9d1e"));
+      secrets.push_back(FakeSecret("file", ++n));
       absl::StatusOr<std::string> local =
           dir_.WriteFile(absl::StrCat("secret", n), absl::StrCat(secrets.back(), "\n"));
       EXPECT_TRUE(local.ok()) << local.status();
