@@ -78,9 +78,8 @@ void InMemoryValueStore::ReadOrLock(absl::string_view key, std::vector<std::stri
   {
     absl::MutexLock lock(&mu_);
     claim.current = LiveLocked(key, now);
-    const bool avoided =
-        claim.current.has_value() &&
-        std::find(avoid.begin(), avoid.end(), claim.current->value) != avoid.end();
+    const bool avoided = claim.current.has_value() &&
+                         std::find(avoid.begin(), avoid.end(), claim.current->value) != avoid.end();
     if (!claim.current.has_value() || avoided) {
       claim.locked = TryLockLocked(key, owner, ttl, now);
       claim.busy = !claim.locked;

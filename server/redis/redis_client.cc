@@ -455,6 +455,12 @@ void RedisClient::Subscribe(std::string channel, MessageCallback on_message,
   });
 }
 
+void RedisClient::WhenReady(std::function<void()> on_ready) {
+  loop_->Post([this, on_ready = std::move(on_ready)]() mutable {
+    on_ready_.push_back(std::move(on_ready));
+  });
+}
+
 bool RedisClient::connected() const {
   absl::MutexLock lock(&mu_);
   return ready_;
@@ -471,7 +477,7 @@ void RedisClient::OnCommandConnectionState(bool ready, const absl::Status& why) 
   if (ready) {
     if (outage_logged_) Log(LogSeverity::kInfo, "redis at %s is back", address_);
     outage_logged_ = false;
-    ever_ready_ = true;
+    for (const auto& on_ready : on_ready_) on_ready();
     return;
   }
   if (outage_logged_) return;

@@ -99,6 +99,11 @@ class RedisClient {
   void Subscribe(std::string channel, MessageCallback on_message,
                  SubscribedCallback on_subscribed = nullptr);
 
+  // Runs `on_ready` (on the client's thread) each time the command
+  // connection becomes ready from now on: after an outage, to write what was
+  // kept aside meanwhile.
+  void WhenReady(std::function<void()> on_ready);
+
   // Whether the command connection is ready now (for status, not decisions:
   // it can change at once).
   bool connected() const;
@@ -124,9 +129,10 @@ class RedisClient {
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   // The first connection's outcome, for AwaitFirstConnection.
   std::optional<absl::Status> first_outcome_ ABSL_GUARDED_BY(mu_);
+  // Loop thread only.
+  std::vector<std::function<void()>> on_ready_;
   // Loop thread only: whether an outage has been logged (and not its end).
   bool outage_logged_ = false;
-  bool ever_ready_ = false;
 };
 
 }  // namespace wxgate::redis

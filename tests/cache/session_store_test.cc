@@ -6,8 +6,23 @@
 #include "gtest/gtest.h"
 #include "server/cache/in_memory_session_store.h"
 #include "server/common/clock.h"
+#include "tests/cache/session_store_contract.h"
 
 namespace wxgate::cache {
+namespace {
+
+struct InMemorySessionEnv {
+  SessionStore& store() { return *store_; }
+  SimulatedClock clock_;
+  std::unique_ptr<InMemorySessionStore> store_ = *InMemorySessionStore::Create(clock_);
+};
+
+}  // namespace
+
+namespace testing {
+INSTANTIATE_TYPED_TEST_SUITE_P(InMemory, SessionStoreContractTest, InMemorySessionEnv);
+}  // namespace testing
+
 namespace {
 
 class SessionStoreTest : public ::testing::Test {

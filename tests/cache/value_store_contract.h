@@ -64,9 +64,8 @@ class ValueStoreContractTest : public ::testing::Test {
   }
   absl::StatusOr<Claim> ReadOrLock(absl::string_view key, std::vector<std::string> avoid,
                                    absl::string_view owner, absl::Duration ttl) {
-    return Wait<absl::StatusOr<Claim>>([&](auto done) {
-      store().ReadOrLock(key, std::move(avoid), owner, ttl, std::move(done));
-    });
+    return Wait<absl::StatusOr<Claim>>(
+        [&](auto done) { store().ReadOrLock(key, std::move(avoid), owner, ttl, std::move(done)); });
   }
   // "value <v>", "locked" or "busy" (with " over <v>" naming the record
   // found), or the error.
