@@ -22,10 +22,14 @@
 #include "server/config/app_directory.h"
 #include "server/config/config.h"
 #include "server/credentials/app_credentials.h"
+#include "server/crypto/sealer.h"
 #include "server/grpc/server.h"
 #include "server/grpc/services.h"
 #include "server/identity/contact_cache.h"
 #include "server/identity/identity.h"
+#include "server/redis/redis_client.h"
+#include "server/redis/redis_session_store.h"
+#include "server/redis/redis_value_store.h"
 #include "server/signature/signer.h"
 #include "server/token/token_handout.h"
 #include "server/upstream/curl_http_client.h"
@@ -114,6 +118,61 @@ upstream::CurlHttpClientOptions HttpOptions(const config::UpstreamSettings& upst
   return options;
 }
 
+// The stores replicas share, when the config has a store section. Members
+// are declared so the client goes first: the stores outlive its callbacks.
+struct SharedStores {
+  std::unique_ptr<crypto::Sealer> sealer;
+  std::unique_ptr<redis::RedisValueStore> values;
+  std::unique_ptr<redis::RedisSessionStore> sessions;
+  std::unique_ptr<redis::RedisClient> client;
+};
+
+// Connects to Redis and builds the stores. Redis refusing the credentials or
+// the db is a configuration error; Redis unreachable is not: wxgate starts on
+// its own state and connects when Redis comes.
+absl::StatusOr<SharedStores> OpenSharedStores(const config::Settings& settings,
+                                              const Clock& clock) {
+  const config::StoreSettings& store = *settings.store;
+  SharedStores shared;
+  absl::StatusOr<std::unique_ptr<crypto::Sealer>> sealer =
+      crypto::Sealer::Create(store.encryption_key, store.previous_encryption_keys);
+  if (!sealer.ok()) return sealer.status();
+  shared.sealer = *std::move(sealer);
+  redis::RedisClientOptions options;
+  options.host = store.redis.address.host;
+  options.port = store.redis.address.port;
+  options.unix_path = store.redis.address.unix_socket;
+  options.username = store.redis.username;
+  options.password = store.redis.password;
+  options.db = store.redis.db;
+  options.timeout = store.redis.timeout;
+  absl::StatusOr<std::unique_ptr<redis::RedisClient>> client =
+      redis::RedisClient::Create(std::move(options));
+  if (!client.ok()) return client.status();
+  shared.client = *std::move(client);
+  absl::Status connected = shared.client->AwaitFirstConnection(absl::Seconds(2));
+  if (absl::IsFailedPrecondition(connected)) return connected;
+  if (connected.ok()) {
+    Log(LogSeverity::kInfo, "store: redis at %s, key prefix \"%s\", encryption key %s",
+        shared.client->address(), store.redis.key_prefix, shared.sealer->primary_key_id());
+  } else {
+    Log(LogSeverity::kWarning, "store: %s; starting on this replica's own state",
+        connected.message());
+  }
+  shared.values = std::make_unique<redis::RedisValueStore>(*shared.client, *shared.sealer, clock,
+                                                           store.redis.key_prefix);
+  absl::StatusOr<std::unique_ptr<redis::RedisSessionStore>> sessions =
+      redis::RedisSessionStore::Create(
+          *shared.client, *shared.sealer, clock,
+          redis::RedisSessionStoreOptions{
+              .key_prefix = store.redis.key_prefix,
+              .ttl = settings.sessions.ttl,
+              .max_entries = static_cast<size_t>(settings.sessions.max_entries)});
+  if (!sessions.ok()) return sessions.status();
+  shared.sessions = *std::move(sessions);
+  return shared;
+}
+
 int Run(int argc, char** argv) {
   // Debian's Abseil is built with Mutex deadlock detection on, which keeps a
   // lock graph on every Lock (gRPC's too): a few percent of every call.
@@ -157,7 +216,18 @@ int Run(int argc, char** argv) {
   config::AppDirectory apps(settings->apps);
   const cache::TokenCacheOptions cache_options = CacheOptions(*settings);
   auto scheduler = std::make_unique<cache::ThreadScheduler>();
-  cache::InMemoryValueStore store(clock);
+  SharedStores shared;
+  if (settings->store.has_value()) {
+    absl::StatusOr<SharedStores> opened = OpenSharedStores(*settings, clock);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "wxgate: store: %s\n", std::string(opened.status().message()).c_str());
+      return 1;
+    }
+    shared = *std::move(opened);
+  }
+  cache::InMemoryValueStore local_store(clock);
+  cache::ValueStore& store =
+      shared.values != nullptr ? static_cast<cache::ValueStore&>(*shared.values) : local_store;
   absl::StatusOr<std::unique_ptr<cache::TokenCache>> token_cache =
       cache::TokenCache::Create(store, clock, *scheduler, cache_options);
   if (!token_cache.ok()) {
@@ -202,7 +272,9 @@ int Run(int argc, char** argv) {
           .credentials = &credentials,
           .wechat = &wechat,
           .wecom = &wecom,
-          .sessions = sessions->get(),
+          .sessions = shared.sessions != nullptr
+                          ? static_cast<cache::SessionStore*>(shared.sessions.get())
+                          : sessions->get(),
           .scheduler = scheduler.get(),
           .clock = &clock,
           .contacts = contacts.get(),
@@ -241,9 +313,11 @@ int Run(int argc, char** argv) {
     std::_Exit(1);
   }
   // Transfers still running (background refreshes) end CANCELLED into the
-  // cache; then no scheduler task may run while the cache goes away.
+  // cache; then no scheduler task may run while the cache goes away; then
+  // Redis commands still pending end CANCELLED, and the Redis thread stops.
   http->reset();
   scheduler->Stop();
+  shared.client.reset();
   Log(LogSeverity::kInfo, "stopped");
   return 0;
 }

@@ -34,6 +34,11 @@ void FetchFlow::Claim(std::unique_ptr<FetchFlow> self) {
 
 void FetchFlow::OnClaim(std::unique_ptr<FetchFlow> self, absl::StatusOr<cache::Claim> claim) {
   FetchFlow& flow = *self;
+  if (absl::IsCancelled(claim.status())) {
+    // The store is shutting down, and so is the process: fetch nothing.
+    Done(std::move(self), claim.status());
+    return;
+  }
   if (!claim.ok()) {
     // A store that cannot be reached cannot coordinate replicas either:
     // fetch for this replica alone rather than fail.

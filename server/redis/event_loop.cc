@@ -39,14 +39,18 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create() {
 }
 
 EventLoop::~EventLoop() {
+  Stop();
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void EventLoop::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
   Wake();
   if (thread_.joinable()) thread_.join();
-  if (epoll_fd_ >= 0) close(epoll_fd_);
-  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 void EventLoop::Post(Task task) {

@@ -40,6 +40,12 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
+  // Runs the posted tasks that remain (and those they post), drops pending
+  // timers unrun, and joins the thread. Idempotent; not from the loop thread.
+  // Post may still be called meanwhile and afterwards (from the loop thread
+  // while it drains); after the join, posted tasks are dropped unrun.
+  void Stop();
+
   void Post(Task task);
   // Runs `task` at `at` (at once if past). Ids start at 1.
   TimerId RunAt(absl::Time at, Task task);

@@ -423,7 +423,9 @@ RedisClient::~RedisClient() {
     closed.Notify();
   });
   closed.WaitForNotification();
-  loop_.reset();
+  // Not loop_.reset(): callbacks still draining on the loop thread may call
+  // Command, which needs loop_ until the thread is joined.
+  loop_->Stop();
 }
 
 absl::Status RedisClient::AwaitFirstConnection(absl::Duration timeout) {
@@ -470,9 +472,7 @@ void RedisClient::OnCommandConnectionState(bool ready, const absl::Status& why) 
   {
     absl::MutexLock lock(&mu_);
     ready_ = ready;
-    if (!first_outcome_.has_value() && (ready || absl::IsFailedPrecondition(why))) {
-      first_outcome_ = why;
-    }
+    if (!first_outcome_.has_value()) first_outcome_ = why;
   }
   if (ready) {
     if (outage_logged_) Log(LogSeverity::kInfo, "redis at %s is back", address_);

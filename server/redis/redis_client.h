@@ -86,8 +86,8 @@ class RedisClient {
   // For start-up only (it blocks): waits for the command connection's first
   // outcome. OK once it is ready; FAILED_PRECONDITION when Redis refused the
   // credentials or the db (a configuration error; the message never holds
-  // the password); UNAVAILABLE when it could not connect within `timeout`
-  // (the client keeps trying).
+  // the password); UNAVAILABLE when the first attempt failed or did not end
+  // within `timeout` (the client keeps trying either way).
   absl::Status AwaitFirstConnection(absl::Duration timeout);
 
   // Sends `args` (command name first; binary-safe). `deadline` only

@@ -41,8 +41,6 @@ class GrpcShutdownEnvironment : public ::testing::Environment {
 [[maybe_unused]] ::testing::Environment* const kGrpcShutdownEnvironment =
     ::testing::AddGlobalTestEnvironment(new GrpcShutdownEnvironment);
 
-}
-
 // "... wxgate listening on 127.0.0.1:40123; 3 apps: ..." -> 40123.
 absl::StatusOr<int> PortOfListeningLine(absl::string_view line) {
   size_t at = line.find(kListeningOn);
