@@ -29,6 +29,7 @@
 #include "server/identity/identity.h"
 #include "server/redis/redis_client.h"
 #include "server/redis/redis_session_store.h"
+#include "server/redis/redis_shared_values.h"
 #include "server/redis/redis_value_store.h"
 #include "server/signature/signer.h"
 #include "server/token/token_handout.h"
@@ -124,6 +125,7 @@ struct SharedStores {
   std::unique_ptr<crypto::Sealer> sealer;
   std::unique_ptr<redis::RedisValueStore> values;
   std::unique_ptr<redis::RedisSessionStore> sessions;
+  std::unique_ptr<redis::RedisSharedValues> answers;
   std::unique_ptr<redis::RedisClient> client;
 };
 
@@ -170,6 +172,8 @@ absl::StatusOr<SharedStores> OpenSharedStores(const config::Settings& settings,
               .max_entries = static_cast<size_t>(settings.sessions.max_entries)});
   if (!sessions.ok()) return sessions.status();
   shared.sessions = *std::move(sessions);
+  shared.answers = std::make_unique<redis::RedisSharedValues>(*shared.client, *shared.sealer,
+                                                              store.redis.key_prefix);
   return shared;
 }
 
@@ -260,7 +264,8 @@ int Run(int argc, char** argv) {
   std::unique_ptr<identity::ContactCache> contacts;
   if (settings->cache.external_contact_ttl > absl::ZeroDuration()) {
     contacts = std::make_unique<identity::ContactCache>(
-        clock, settings->cache.external_contact_ttl, config::defaults::kExternalContactMaxEntries);
+        clock, settings->cache.external_contact_ttl, config::defaults::kExternalContactMaxEntries,
+        shared.answers.get());
   }
   identity::IdentityOptions identity_options;
   if (settings->sessions.max_watermark_age > absl::ZeroDuration()) {

@@ -384,25 +384,27 @@ void Identity::GetExternalContact(RequestScope& scope, const v1::GetExternalCont
       Open(*d_.apps, "GetExternalContact", {AppKind::kWeComApp}, request.app(),
            {CheckToken("external_userid", request.external_userid(), kMaxIdBytes)}, reply);
   if (app == nullptr) return;
-  if (d_.contacts != nullptr) {
-    if (auto hit = d_.contacts->Get(app->name, request.external_userid())) {
-      return std::move(reply)(*std::move(hit));
-    }
-  }
   std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
   if (!up) return;
-  FetchContactPage(std::make_unique<ContactFlow>(ContactFlow{
-                       .d = d_,
-                       .retry = options_.retry,
-                       .max_pages = options_.max_contact_pages,
-                       .app = app->name,
-                       .external_userid = request.external_userid(),
-                       .up = *std::move(up),
-                       .result = {},
-                       .pages = 0,
-                       .reply = std::move(reply),
-                   }),
-                   "");
+  auto flow = std::make_unique<ContactFlow>(ContactFlow{
+      .d = d_,
+      .retry = options_.retry,
+      .max_pages = options_.max_contact_pages,
+      .app = app->name,
+      .external_userid = request.external_userid(),
+      .up = *std::move(up),
+      .result = {},
+      .pages = 0,
+      .reply = std::move(reply),
+  });
+  if (d_.contacts == nullptr) return FetchContactPage(std::move(flow), "");
+  ContactFlow& f = *flow;
+  d_.contacts->Lookup(
+      f.app, f.external_userid,
+      [flow = std::move(flow)](std::optional<v1::GetExternalContactResponse> hit) mutable {
+        if (hit.has_value()) return std::move(flow->reply)(*std::move(hit));
+        FetchContactPage(std::move(flow), "");
+      });
 }
 
 void Identity::BatchGetKfCustomers(RequestScope& scope,

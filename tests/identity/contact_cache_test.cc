@@ -1,6 +1,9 @@
 #include "server/identity/contact_cache.h"
 
+#include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -71,6 +74,74 @@ TEST(ContactCacheTest, TheLeastRecentlyUsedEntryGoesFirstPastTheBound) {
   EXPECT_EQ(Cached(cache, "cs", "wmB"), "(miss)");
   EXPECT_EQ(Cached(cache, "cs", "wmA"), "a");
   EXPECT_EQ(Cached(cache, "cs", "wmC"), "c");
+}
+
+}  // namespace
+}  // namespace wxgate::identity
+
+namespace wxgate::identity {
+namespace {
+
+// A shared store in a map, as another replica's writes would leave it.
+class MapSharedValues final : public cache::SharedValues {
+ public:
+  void Get(absl::string_view key, GetCallback done) override {
+    ++gets;
+    auto it = values.find(std::string(key));
+    std::move(done)(it == values.end() ? std::nullopt : std::optional<std::string>(it->second));
+  }
+  void Put(absl::string_view key, std::string value, absl::Duration ttl) override {
+    values[std::string(key)] = std::move(value);
+    ttls.push_back(ttl);
+  }
+
+  std::map<std::string, std::string> values;
+  std::vector<absl::Duration> ttls;
+  int gets = 0;
+};
+
+std::string LookedUp(ContactCache& cache, absl::string_view app, absl::string_view id) {
+  std::string out = "(no callback)";
+  cache.Lookup(app, id, [&](std::optional<v1::GetExternalContactResponse> hit) {
+    out = hit.has_value() ? hit->unionid() : "(miss)";
+  });
+  return out;
+}
+
+TEST(SharedContactCacheTest, AnAnswerPutOnOneReplicaIsFoundByAnother) {
+  SimulatedClock clock;
+  MapSharedValues shared;
+  ContactCache a(clock, absl::Minutes(5), 10, &shared);
+  ContactCache b(clock, absl::Minutes(5), 10, &shared);
+  EXPECT_EQ(LookedUp(b, "cs", "wmAlice"), "(miss)");
+  a.Put("cs", "wmAlice", Contact("oU-alice"));
+  EXPECT_EQ(shared.ttls, std::vector<absl::Duration>{absl::Minutes(5)});
+  EXPECT_EQ(LookedUp(b, "cs", "wmAlice"), "oU-alice");
+  // Now in b's own cache: the shared store is not asked again.
+  const int gets = shared.gets;
+  EXPECT_EQ(LookedUp(b, "cs", "wmAlice"), "oU-alice");
+  EXPECT_EQ(shared.gets, gets);
+  EXPECT_EQ(LookedUp(b, "contacts", "wmAlice"), "(miss)");
+}
+
+TEST(SharedContactCacheTest, TheSharedKeyHoldsNoExternalUserid) {
+  SimulatedClock clock;
+  MapSharedValues shared;
+  ContactCache cache(clock, absl::Minutes(5), 10, &shared);
+  cache.Put("cs", "wmAlice", Contact("oU-alice"));
+  ASSERT_EQ(shared.values.size(), 1u);
+  EXPECT_EQ(shared.values.begin()->first.rfind("contact:cs:", 0), 0u);
+  EXPECT_EQ(shared.values.begin()->first.find("wmAlice"), std::string::npos);
+}
+
+TEST(SharedContactCacheTest, AnUnparsableSharedValueIsAMiss) {
+  SimulatedClock clock;
+  MapSharedValues shared;
+  ContactCache a(clock, absl::Minutes(5), 10, &shared);
+  a.Put("cs", "wmAlice", Contact("oU-alice"));
+  shared.values.begin()->second = "\xff\xff not a message";
+  ContactCache b(clock, absl::Minutes(5), 10, &shared);
+  EXPECT_EQ(LookedUp(b, "cs", "wmAlice"), "(miss)");
 }
 
 }  // namespace

@@ -44,13 +44,13 @@ class ReplicasTest : public FlowTest {
   // build of the emulator accepts, as in upstream_faults_test.cc.
   std::string UpstreamExtra() override { return "max_connections_per_host: 16"; }
 
-  std::string ConfigBody() override {
-    return absl::StrCat(kStandardApps, R"pb(
-                          store { redis { address: ")pb",
-                        redis_->address(), R"pb(" }
-                                                encryption_key { value: ")pb",
-                        StoreKey(), R"pb(                                         " }
-      })pb");
+  std::string ConfigBody() override { return absl::StrCat(kStandardApps, StoreSection()); }
+
+  // Formatted by hand, not as a "pb" raw string: clang-format would reflow
+  // the quoted values spliced in between.
+  std::string StoreSection() {
+    return absl::StrCat("store {\n  redis { address: \"", redis_->address(),
+                        "\" }\n  encryption_key { value: \"", StoreKey(), "\" }\n}\n");
   }
 
   void SetUp() override {
@@ -372,21 +372,54 @@ TEST_F(ReplicasTest, NothingInRedisIsInClear) {
   }
 }
 
+class ReplicasWithContactCacheTest : public ReplicasTest {
+ protected:
+  std::string ConfigBody() override {
+    return absl::StrCat(ReplicasTest::ConfigBody(),
+                        "\ncache { external_contact_ttl { seconds: 300 } }");
+  }
+};
+
+TEST_F(ReplicasWithContactCacheTest, AContactLookedUpOnOneReplicaIsAnsweredByTheOthers) {
+  Post("/_emu/external_contacts",
+       absl::StrCat(
+           R"({"corp_id":")", kCorpId,
+           R"(","external_userid":"wmZed","unionid":"oU-z","follow_users":[{"userid":"a"}]})"));
+  v1::GetExternalContactRequest request;
+  request.set_app("contacts");
+  request.set_external_userid("wmZed");
+  for (int i = 0; i < kReplicas; ++i) {
+    v1::GetExternalContactResponse out;
+    RpcResult r = CallUnary(*IdentityOf(i), &IdentityStub::GetExternalContact, request, &out);
+    ASSERT_TRUE(r.status.ok()) << "replica " << i << ": " << r.ToString();
+    EXPECT_EQ(out.unionid(), "oU-z");
+  }
+  EXPECT_EQ(Calls("cgi-bin/externalcontact/get"), 1);
+  // Shared sealed: neither the unionid nor the external userid is readable.
+  absl::StatusOr<std::vector<std::string>> keys = redis_->Keys();
+  ASSERT_TRUE(keys.ok());
+  std::string everything;
+  for (const std::string& key : *keys) {
+    absl::StrAppend(&everything, key, "\n");
+    if (absl::StrContains(key, "contact:")) {
+      absl::StrAppend(&everything, redis_->Cli({"GET", key}).value_or(""), "\n");
+    }
+  }
+  EXPECT_THAT(everything, HasSubstr("wxgate:contact:contacts:"));
+  EXPECT_THAT(everything, Not(HasSubstr("oU-z")));
+  EXPECT_THAT(everything, Not(HasSubstr("wmZed")));
+}
+
 TEST(ReplicaStartTest, AWrongRedisPasswordIsAClearExit) {
   RedisServerOptions redis_options;
   redis_options.password = "right-password";
   absl::StatusOr<std::unique_ptr<RedisServer>> redis = RedisServer::Start(redis_options);
   ASSERT_TRUE(redis.ok()) << redis.status();
   WxgateOptions options;
-  options.config_body = absl::StrCat(
-      kStandardApps, R"pb(
-        store { redis { address: ")pb",
-      (*redis)->address(), R"pb(                                "
-        password { env: "WXGATE_REDIS_PASSWORD" }
-      }
-                                                                encryption_key { value: ")pb",
-      StoreKey(), R"pb(                       " }
-    })pb");
+  options.config_body =
+      absl::StrCat(kStandardApps, "store {\n  redis {\n    address: \"", (*redis)->address(),
+                   "\"\n    password { env: \"WXGATE_REDIS_PASSWORD\" }\n  }\n",
+                   "  encryption_key { value: \"", StoreKey(), "\" }\n}\n");
   options.env = {{"WXGATE_REDIS_PASSWORD", "wrong-password-9f3"}};
   absl::StatusOr<std::string> config = ComposeWxgateConfig(options, "/tmp");
   ASSERT_TRUE(config.ok());

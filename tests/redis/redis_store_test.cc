@@ -13,6 +13,7 @@
 #include "server/crypto/sealer.h"
 #include "server/redis/redis_client.h"
 #include "server/redis/redis_session_store.h"
+#include "server/redis/redis_shared_values.h"
 #include "server/redis/redis_value_store.h"
 #include "tests/cache/session_store_contract.h"
 #include "tests/cache/value_store_contract.h"
@@ -78,6 +79,28 @@ struct RedisSessionStoreEnv {
   cache::SessionStore& store() { return *f.sessions; }
   RedisFixture f;
 };
+
+TEST(RedisSharedValuesTest, ValuesRoundTripSealedWithTheirTtl) {
+  RedisFixture f;
+  RedisSharedValues shared(*f.client, *f.sealer, "wxgate:");
+  shared.Put("contact:cs:abc", "UNIONID-IN-CLEAR", absl::Minutes(5));
+  auto got = Await<std::optional<std::string>>(
+      [&](auto done) { shared.Get("contact:cs:abc", std::move(done)); });
+  EXPECT_EQ(got.value_or("(none)"), "UNIONID-IN-CLEAR");
+  auto missing = Await<std::optional<std::string>>(
+      [&](auto done) { shared.Get("contact:cs:other", std::move(done)); });
+  EXPECT_FALSE(missing.has_value());
+  EXPECT_THAT(Everything(*f.server), Not(HasSubstr("UNIONID-IN-CLEAR")));
+  const std::string ttl = f.server->Cli({"PTTL", "wxgate:contact:cs:abc"}).value_or("0");
+  EXPECT_GT(std::stoll(ttl), absl::ToInt64Milliseconds(absl::Minutes(4)));
+
+  // Another replica's unrelated key cannot read it: a miss, not an error.
+  auto stranger = *crypto::Sealer::Create(Key('3'), {});
+  RedisSharedValues other(*f.client, *stranger, "wxgate:");
+  auto unreadable = Await<std::optional<std::string>>(
+      [&](auto done) { other.Get("contact:cs:abc", std::move(done)); });
+  EXPECT_FALSE(unreadable.has_value());
+}
 
 }  // namespace
 }  // namespace wxgate::redis
@@ -245,6 +268,28 @@ TEST(RedisSessionStoreTest, ALoginDuringAnOutageIsKeptThenWrittenWithoutUndoingA
   ASSERT_TRUE(o1.ok() && o2.ok());
   EXPECT_EQ(o1->value_or("(none)"), "during-outage");
   EXPECT_EQ(o2->value_or("(none)"), "newer-login");
+}
+
+TEST(RedisSharedValuesTest, ValuesRoundTripSealedWithTheirTtl) {
+  RedisFixture f;
+  RedisSharedValues shared(*f.client, *f.sealer, "wxgate:");
+  shared.Put("contact:cs:abc", "UNIONID-IN-CLEAR", absl::Minutes(5));
+  auto got = Await<std::optional<std::string>>(
+      [&](auto done) { shared.Get("contact:cs:abc", std::move(done)); });
+  EXPECT_EQ(got.value_or("(none)"), "UNIONID-IN-CLEAR");
+  auto missing = Await<std::optional<std::string>>(
+      [&](auto done) { shared.Get("contact:cs:other", std::move(done)); });
+  EXPECT_FALSE(missing.has_value());
+  EXPECT_THAT(Everything(*f.server), Not(HasSubstr("UNIONID-IN-CLEAR")));
+  const std::string ttl = f.server->Cli({"PTTL", "wxgate:contact:cs:abc"}).value_or("0");
+  EXPECT_GT(std::stoll(ttl), absl::ToInt64Milliseconds(absl::Minutes(4)));
+
+  // Another replica's unrelated key cannot read it: a miss, not an error.
+  auto stranger = *crypto::Sealer::Create(Key('3'), {});
+  RedisSharedValues other(*f.client, *stranger, "wxgate:");
+  auto unreadable = Await<std::optional<std::string>>(
+      [&](auto done) { other.Get("contact:cs:abc", std::move(done)); });
+  EXPECT_FALSE(unreadable.has_value());
 }
 
 }  // namespace
