@@ -80,28 +80,6 @@ struct RedisSessionStoreEnv {
   RedisFixture f;
 };
 
-TEST(RedisSharedValuesTest, ValuesRoundTripSealedWithTheirTtl) {
-  RedisFixture f;
-  RedisSharedValues shared(*f.client, *f.sealer, "wxgate:");
-  shared.Put("contact:cs:abc", "UNIONID-IN-CLEAR", absl::Minutes(5));
-  auto got = Await<std::optional<std::string>>(
-      [&](auto done) { shared.Get("contact:cs:abc", std::move(done)); });
-  EXPECT_EQ(got.value_or("(none)"), "UNIONID-IN-CLEAR");
-  auto missing = Await<std::optional<std::string>>(
-      [&](auto done) { shared.Get("contact:cs:other", std::move(done)); });
-  EXPECT_FALSE(missing.has_value());
-  EXPECT_THAT(Everything(*f.server), Not(HasSubstr("UNIONID-IN-CLEAR")));
-  const std::string ttl = f.server->Cli({"PTTL", "wxgate:contact:cs:abc"}).value_or("0");
-  EXPECT_GT(std::stoll(ttl), absl::ToInt64Milliseconds(absl::Minutes(4)));
-
-  // Another replica's unrelated key cannot read it: a miss, not an error.
-  auto stranger = *crypto::Sealer::Create(Key('3'), {});
-  RedisSharedValues other(*f.client, *stranger, "wxgate:");
-  auto unreadable = Await<std::optional<std::string>>(
-      [&](auto done) { other.Get("contact:cs:abc", std::move(done)); });
-  EXPECT_FALSE(unreadable.has_value());
-}
-
 }  // namespace
 }  // namespace wxgate::redis
 
