@@ -23,6 +23,11 @@ namespace wxgate::cache {
 //
 // Thread contract: thread-safe. Callbacks run exactly once, inline (in-memory)
 // or on any thread (remote), never under the store's lock.
+//
+// Deadlines: a remote store bounds every operation by its own command
+// timeout (store.redis.timeout, 200 ms by default), shorter than any caller
+// deadline worth serving, so the interface takes none; a caller that goes
+// away meanwhile is answered nothing by the call layer.
 class SessionStore {
  public:
   using PutCallback = absl::AnyInvocable<void(absl::Status) &&>;
