@@ -1,7 +1,10 @@
 // deploy/ stays deployable: the example config and the Kubernetes ConfigMap
 // pass `wxgate --check_config` once the variables and files they name exist,
-// the example shows every field of the schema and no inline secret, and the
-// stop timeouts of systemd and Kubernetes outlast wxgate's drain.
+// the example shows every field of the schema and no inline secret, the
+// Kubernetes manifests agree with one another (each secret the config names
+// is provided, the store is the Redis Service with the Redis password), and
+// the stop timeouts of systemd and Kubernetes outlast wxgate's drain.
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <regex>
@@ -67,22 +70,40 @@ std::string WithoutComments(absl::string_view text) {
   return out;
 }
 
-// Every first capture group of `pattern` in `text`.
-std::vector<std::string> Captures(const std::string& text, const std::string& pattern) {
-  std::vector<std::string> out;
+// Every match of `pattern` in `text`, as its capture groups (from 1).
+std::vector<std::vector<std::string>> Matches(const std::string& text, const std::string& pattern) {
+  std::vector<std::vector<std::string>> out;
   std::regex re(pattern);
   for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
        ++it) {
-    out.push_back((*it)[1].str());
+    std::vector<std::string> groups;
+    for (size_t i = 1; i < it->size(); ++i) groups.push_back((*it)[i].str());
+    out.push_back(std::move(groups));
   }
   return out;
 }
 
-int FirstInt(const std::string& text, const std::string& pattern) {
+// Every first capture group of `pattern` in `text`.
+std::vector<std::string> Captures(const std::string& text, const std::string& pattern) {
+  std::vector<std::string> out;
+  for (std::vector<std::string>& groups : Matches(text, pattern)) out.push_back(groups[0]);
+  return out;
+}
+
+// The first capture group of the first match; "" (and a failure) if none.
+std::string First(const std::string& text, const std::string& pattern) {
   std::vector<std::string> found = Captures(text, pattern);
-  int value = -1;
-  if (found.empty() || !absl::SimpleAtoi(found[0], &value)) {
+  if (found.empty()) {
     ADD_FAILURE() << "no match for " << pattern;
+    return "";
+  }
+  return found[0];
+}
+
+int FirstInt(const std::string& text, const std::string& pattern) {
+  int value = -1;
+  if (!absl::SimpleAtoi(First(text, pattern), &value)) {
+    ADD_FAILURE() << "not a number: " << pattern;
   }
   return value;
 }
@@ -97,8 +118,9 @@ std::string FakeSecret(absl::string_view source, int n) {
 
 // Runs `wxgate --check_config` on `config` after providing what it names:
 // each `env: "X"` variable, each `file:` (written to a temp dir, the path
-// rewritten), and `ca_file` (the emulator's CA). Secrets are distinctive and
-// checked to appear nowhere in the output.
+// rewritten), and `ca_file` (the emulator's CA). Secrets are distinctive
+// unless `given` names the value of a variable or file, and are checked to
+// appear nowhere in the output.
 class CheckConfigRunner {
  public:
   static absl::StatusOr<std::unique_ptr<CheckConfigRunner>> Create() {
@@ -114,20 +136,25 @@ class CheckConfigRunner {
   std::vector<std::string> env_names;
   std::vector<std::string> secret_files;
 
-  RunResult Check(const std::string& config) {
+  RunResult Check(const std::string& config, const std::map<std::string, std::string>& given = {}) {
     std::string active = WithoutComments(config);
     std::vector<std::pair<std::string, std::string>> replacements;
     EnvVars env;
     std::vector<std::string> secrets;
     int n = 0;
+    auto value = [&given, &n](const std::string& name, absl::string_view source) {
+      ++n;
+      auto it = given.find(name);
+      return it != given.end() ? it->second : FakeSecret(source, n);
+    };
     for (const std::string& name : Captures(active, R"re(\benv\s*:\s*"([^"]+)")re")) {
       env_names.push_back(name);
-      secrets.push_back(FakeSecret("env", ++n));
+      secrets.push_back(value(name, "env"));
       env.emplace_back(name, secrets.back());
     }
     for (const std::string& path : Captures(active, R"re((?:^|[^_\w])file\s*:\s*"([^"]+)")re")) {
       secret_files.push_back(path);
-      secrets.push_back(FakeSecret("file", ++n));
+      secrets.push_back(value(path, "file"));
       absl::StatusOr<std::string> local =
           dir_.WriteFile(absl::StrCat("secret", n), absl::StrCat(secrets.back(), "\n"));
       EXPECT_TRUE(local.ok()) << local.status();
@@ -187,6 +214,84 @@ std::string YamlBlock(const std::string& yaml, absl::string_view key) {
   return out;
 }
 
+constexpr absl::string_view kKubernetes = "deploy/kubernetes";
+
+std::string KubernetesFile(absl::string_view name) {
+  return Read(absl::StrCat(kKubernetes, "/", name));
+}
+
+// wxgate's config, as the ConfigMap holds it.
+std::string ConfigMapConfig() {
+  return YamlBlock(KubernetesFile("configmap.yaml"), "wxgate.textproto");
+}
+
+// The one document of `kind` in a manifest file of deploy/kubernetes.
+std::string Manifest(absl::string_view file, absl::string_view kind) {
+  std::vector<std::string> found;
+  for (absl::string_view doc : absl::StrSplit(KubernetesFile(file), "\n---\n")) {
+    if (absl::StrContains(doc, absl::StrCat("\nkind: ", kind, "\n"))) found.emplace_back(doc);
+  }
+  EXPECT_EQ(found.size(), 1u) << file << " should hold one " << kind;
+  return found.empty() ? "" : found[0];
+}
+
+std::string ManifestName(const std::string& manifest) {
+  return First(manifest, R"re(\nmetadata:\n  name: ([\w.-]+)\n)re");
+}
+
+// The first label of a workload's pod template.
+std::string PodLabel(const std::string& workload) {
+  return First(workload, R"re(\n  template:\n    metadata:\n      labels:\n +(\S+: \S+)\n)re");
+}
+
+// "<secret>/<item>" of each environment variable a manifest takes from a
+// Secret, by variable name.
+std::map<std::string, std::string> SecretEnv(const std::string& manifest) {
+  std::map<std::string, std::string> out;
+  for (
+      const std::vector<std::string>& env : Matches(
+          manifest,
+          R"re(- name: (\w+)\n +valueFrom:\n +secretKeyRef: \{name: ([\w.-]+), key: ([\w.-]+)\})re")) {
+    out[env[0]] = absl::StrCat(env[1], "/", env[2]);
+  }
+  return out;
+}
+
+// "<secret>/<item>" of the file at `path` in a pod whose manifest mounts a
+// whole Secret (every item a file) on the file's directory; "" when none is
+// mounted there.
+std::string SecretFile(const std::string& manifest, absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return "";
+  const absl::string_view dir = path.substr(0, slash);
+  const absl::string_view item = path.substr(slash + 1);
+  for (const std::vector<std::string>& mount :
+       Matches(manifest, R"re(- name: ([\w.-]+)\n +mountPath: (\S+)\n)re")) {
+    if (mount[1] != dir) continue;
+    for (const std::vector<std::string>& volume :
+         Matches(manifest, R"re(- name: ([\w.-]+)\n +secret:\n +secretName: ([\w.-]+)\n)re")) {
+      if (volume[0] == mount[0]) return absl::StrCat(volume[1], "/", item);
+    }
+  }
+  return "";
+}
+
+// "<secret>/<item>" of every item secret.example.yaml shows, the
+// commented-out ones (needed only during a key rotation) included.
+std::set<std::string> SecretExampleItems() {
+  std::set<std::string> out;
+  for (absl::string_view doc : absl::StrSplit(KubernetesFile("secret.example.yaml"), "\n---\n")) {
+    const std::string text(doc);
+    const size_t data = text.find("\nstringData:\n");
+    if (data == std::string::npos) continue;
+    const std::string name = ManifestName(text);
+    for (const std::string& item : Captures(text.substr(data), R"re(\n  (?:# )?([\w.-]+): ")re")) {
+      out.insert(absl::StrCat(name, "/", item));
+    }
+  }
+  return out;
+}
+
 TEST(DeployExampleTest, CheckConfigAcceptsTheExampleGivenItsSecrets) {
   absl::StatusOr<std::unique_ptr<CheckConfigRunner>> runner = CheckConfigRunner::Create();
   ASSERT_TRUE(runner.ok()) << runner.status();
@@ -239,31 +344,120 @@ TEST(DeployExampleTest, ExampleShowsEveryFieldOfTheSchema) {
   }
 }
 
-TEST(DeployKubernetesTest, ConfigMapPassesCheckConfigAndItsSecretsComeFromTheSecret) {
-  std::string config = YamlBlock(Read("deploy/kubernetes/configmap.yaml"), "wxgate.textproto");
+TEST(DeployKubernetesTest, ConfigMapPassesCheckConfigAndEverySecretItNamesIsProvided) {
+  const std::string config = ConfigMapConfig();
   ASSERT_THAT(config, HasSubstr("listen_address"));
   absl::StatusOr<std::unique_ptr<CheckConfigRunner>> runner = CheckConfigRunner::Create();
   ASSERT_TRUE(runner.ok()) << runner.status();
   RunResult run = (*runner)->Check(config);
   EXPECT_TRUE(run.exit.success()) << run.exit.ToString() << "\n" << run.err << "\n" << config;
   EXPECT_THAT(config, HasSubstr("listen_address: \"0.0.0.0:"));
+  // During a key rotation the commented-out previous key is read as well.
+  const std::string rotating =
+      absl::StrReplaceAll(config, {{"# previous_encryption_keys", "previous_encryption_keys"}});
+  ASSERT_NE(rotating, config);
+  run = (*runner)->Check(rotating);
+  EXPECT_TRUE(run.exit.success()) << run.exit.ToString() << "\n" << run.err;
 
-  std::string deployment = Read("deploy/kubernetes/deployment.yaml");
+  // Each variable comes from a Secret item, each file from a mounted Secret,
+  // and secret.example.yaml shows every one of those items.
+  const std::string deployment = Manifest("deployment.yaml", "Deployment");
+  const std::map<std::string, std::string> env = SecretEnv(deployment);
+  const std::set<std::string> shown = SecretExampleItems();
   ASSERT_FALSE((*runner)->env_names.empty());
-  EXPECT_TRUE((*runner)->secret_files.empty()) << "in Kubernetes secrets come as env";
+  ASSERT_FALSE((*runner)->secret_files.empty());
   for (const std::string& name : (*runner)->env_names) {
-    EXPECT_THAT(deployment,
-                HasSubstr(absl::StrCat("- name: ", name,
-                                       "\n              valueFrom:\n"
-                                       "                secretKeyRef: {name: wxgate-secrets, key: ",
-                                       name, "}")))
-        << name;
+    auto it = env.find(name);
+    ASSERT_NE(it, env.end()) << name << " is not set from a Secret in deployment.yaml";
+    EXPECT_TRUE(shown.contains(it->second)) << it->second;
+  }
+  for (const std::string& path : (*runner)->secret_files) {
+    const std::string item = SecretFile(deployment, path);
+    EXPECT_NE(item, "") << path << " is not in a Secret mounted by deployment.yaml";
+    EXPECT_TRUE(shown.contains(item)) << item;
   }
 }
 
+TEST(DeployKubernetesTest, SecretExampleShowsEveryItemReadAndItsPlaceholderKeyIsRefused) {
+  const std::set<std::string> shown = SecretExampleItems();
+  for (const std::string file : {"deployment.yaml", "redis.yaml"}) {
+    for (const auto& [name, item] : SecretEnv(Manifest(file, "Deployment"))) {
+      EXPECT_TRUE(shown.contains(item)) << file << ": " << name << " reads " << item;
+    }
+  }
+  // Applied as it is, the example cannot run with a key everyone can read.
+  const std::string config = ConfigMapConfig();
+  const std::string key_file =
+      First(WithoutComments(config), R"re(\bencryption_key\s*\{\s*file:\s*"([^"]+)")re");
+  const std::string placeholder =
+      First(KubernetesFile("secret.example.yaml"), R"re(\n  key: "([^"]+)")re");
+  absl::StatusOr<std::unique_ptr<CheckConfigRunner>> runner = CheckConfigRunner::Create();
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  RunResult run = (*runner)->Check(config, {{key_file, placeholder}});
+  EXPECT_FALSE(run.exit.success());
+  EXPECT_THAT(run.err, HasSubstr("store.encryption_key"));
+  EXPECT_THAT(run.err, HasSubstr("not base64"));
+}
+
+TEST(DeployKubernetesTest, ThreeReplicasAndABudgetThatKeepsTwoServing) {
+  const std::string deployment = Manifest("deployment.yaml", "Deployment");
+  const std::string budget = Manifest("pdb.yaml", "PodDisruptionBudget");
+  const int replicas = FirstInt(deployment, R"re(\n  replicas: (\d+)\n)re");
+  EXPECT_EQ(replicas, 3);
+  // What a voluntary disruption may take: at least one pod, or node drains
+  // block; at most all but two.
+  const int may_take = absl::StrContains(budget, "maxUnavailable:")
+                           ? FirstInt(budget, R"re(\n  maxUnavailable: (\d+)\n)re")
+                           : replicas - FirstInt(budget, R"re(\n  minAvailable: (\d+)\n)re");
+  EXPECT_GE(may_take, 1);
+  EXPECT_GE(replicas - may_take, 2);
+  EXPECT_EQ(First(budget, R"re(\n    matchLabels:\n +(\S+: \S+)\n)re"), PodLabel(deployment));
+}
+
+TEST(DeployKubernetesTest, TheStoreIsTheRedisServiceAndSharesItsPassword) {
+  const std::string config = WithoutComments(ConfigMapConfig());
+  const std::string deployment = Manifest("deployment.yaml", "Deployment");
+  const std::string redis = Manifest("redis.yaml", "Deployment");
+  const std::string service = Manifest("redis.yaml", "Service");
+  // The config names the Service, and the Service reaches Redis's port
+  // (6379: the Redis config sets no other).
+  EXPECT_EQ(
+      First(config, R"re(\baddress:\s*"([^"]+)")re"),
+      absl::StrCat(ManifestName(service), ":", FirstInt(service, R"re(\n +port: (\d+)\n)re")));
+  EXPECT_EQ(First(service, R"re(\n  selector:\n +(\S+: \S+)\n)re"), PodLabel(redis));
+  EXPECT_THAT(redis,
+              HasSubstr(absl::StrCat("- name: ", First(service, R"re(targetPort: ([\w-]+))re"),
+                                     "\n              containerPort: 6379\n")));
+  EXPECT_THAT(redis, Not(HasSubstr("\n              port ")));
+  // wxgate's password and Redis's requirepass are one Secret item.
+  const std::string password_env = First(config, R"re(\bpassword\s*\{\s*env:\s*"([^"]+)")re");
+  const std::string requirepass_env = First(redis, R"re(\n +requirepass "\$(\w+)"\n)re");
+  const std::map<std::string, std::string> wxgate_env = SecretEnv(deployment);
+  const std::map<std::string, std::string> redis_env = SecretEnv(redis);
+  ASSERT_TRUE(wxgate_env.contains(password_env)) << password_env;
+  ASSERT_TRUE(redis_env.contains(requirepass_env)) << requirepass_env;
+  EXPECT_EQ(wxgate_env.at(password_env), redis_env.at(requirepass_env));
+}
+
+TEST(DeployKubernetesTest, KustomizationAppliesEveryManifestButTheSecretExample) {
+  std::set<std::string> manifests;
+  for (const auto& entry : std::filesystem::directory_iterator(SourceFile(kKubernetes))) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, ".yaml") && name != "kustomization.yaml" &&
+        name != "secret.example.yaml") {
+      manifests.insert(name);
+    }
+  }
+  const std::vector<std::string> resources =
+      Captures(KubernetesFile("kustomization.yaml"), R"re(\n  - ([\w.-]+\.yaml))re");
+  EXPECT_EQ(std::set<std::string>(resources.begin(), resources.end()), manifests);
+  EXPECT_TRUE(manifests.contains("redis.yaml"));
+  EXPECT_TRUE(manifests.contains("pdb.yaml"));
+}
+
 TEST(DeployKubernetesTest, TerminationGraceOutlastsTheDrain) {
-  std::string config = YamlBlock(Read("deploy/kubernetes/configmap.yaml"), "wxgate.textproto");
-  std::string deployment = Read("deploy/kubernetes/deployment.yaml");
+  std::string config = ConfigMapConfig();
+  std::string deployment = KubernetesFile("deployment.yaml");
   int grace = FirstInt(config, R"re(shutdown_grace\s*\{\s*seconds:\s*(\d+))re");
   int pre_stop = FirstInt(deployment, R"re("/bin/sleep",\s*"(\d+)")re");
   int termination = FirstInt(deployment, R"re(terminationGracePeriodSeconds:\s*(\d+))re");
