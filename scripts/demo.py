@@ -285,8 +285,9 @@ def walk_redis(emu, redis, clis, replicas, apps, store_key):
               f"{cli.name}'s wx.config verifies with the corp jsapi_ticket")
     note("20 wx.config signatures for news, 10 on each replica, all at once on cold caches:")
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
-        list(pool.map(lambda i: clis[i % 2].run("sign-jsapi", "news", "https://news.example.com/a/8",
-                                                quiet=True), range(20)))
+        list(pool.map(lambda i: clis[i % 2].run("sign-jsapi", "news",
+                                                "https://news.example.com/a/8", quiet=True),
+                      range(20)))
     stats = emu.get("/_emu/stats")["calls"]
     for endpoint in ("cgi-bin/token", "cgi-bin/ticket/getticket", "cgi-bin/gettoken",
                      "cgi-bin/get_jsapi_ticket"):
@@ -301,8 +302,8 @@ def walk_redis(emu, redis, clis, replicas, apps, store_key):
     note(f"$ redis-cli --scan   ({len(keys)} keys)")
     for key in keys:
         note(f"  {key}")
-    held = b"".join(redis.cli("HGETALL" if redis.cli("TYPE", key).strip() == b"hash" else "GET", key)
-                    for key in keys)
+    held = b"".join(redis.cli("HGETALL" if redis.cli("TYPE", key).strip() == b"hash" else "GET",
+                              key) for key in keys)
     news = emu.get(f"/_emu/current?app_id={apps['news']}")
     clear = [login["session_key"], relogin["session_key"], current["access_token"],
              current["jsapi_ticket"], news["access_token"], news["ticket"],
@@ -319,7 +320,8 @@ def walk_redis(emu, redis, clis, replicas, apps, store_key):
         check(code == 0 and "stopped" in replica.text(), f"replica {cli.name} drained and exited 0")
     logs = "".join(replica.text() for replica in replicas)
     check(not any(secret in logs for secret in ("demo-shop-secret", "demo-news-secret",
-                                                "demo-sidebar-secret", "demo-crm-secret", store_key)),
+                                                "demo-sidebar-secret", "demo-crm-secret",
+                                                store_key)),
           "no app secret and not the store's encryption key in either replica's log")
 
 
@@ -345,7 +347,7 @@ def main_redis(binary, apps_file, apps):
                 started.append(replica)
                 replicas.append(replica)
                 print(f"replica {name} at {replica.target}: {replica.ready_line.split('; ', 1)[1]}")
-            clis = [Cli(binary["cli"], replica.target, name) for name, replica in zip("AB", replicas)]
+            clis = [Cli(binary["cli"], r.target, name) for name, r in zip("AB", replicas)]
             walk_redis(emu, redis, clis, replicas, apps, store_key)
             print(f"\n{BOLD}demo complete{RESET}")
         except harness.HarnessError as error:

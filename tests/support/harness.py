@@ -3,8 +3,8 @@
 scripts/demo.py, scripts/soak.py, scripts/bench.py and the polyglot test
 (tests/polyglot) all start wxgate-emulator and wxgate (and, to share a store,
 redis-server) on free loopback ports, wait for their ready lines, talk to the
-emulator's control API and stop everything with SIGTERM. This module is that part, once; standard library
-only.
+emulator's control API and stop everything with SIGTERM. This module is that
+part, once; standard library only.
 """
 
 import http.client
@@ -234,10 +234,11 @@ class Redis:
                 break
             except HarnessError:
                 self.process.stop()
-                taken = any("Address already in use" in line for line in self.process.lines["stdout"])
+                out = self.process.lines["stdout"]
+                taken = any("Address already in use" in line for line in out)
                 if not taken or attempt == 4:
                     raise HarnessError("redis-server did not start:\n" +
-                                       "\n".join(self.process.lines["stdout"][-20:])) from None
+                                       "\n".join(out[-20:])) from None
         self.address = f"127.0.0.1:{self.port}"
         self.conn = None
 
@@ -251,7 +252,8 @@ class Redis:
         done = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), "--raw",
                                *args], capture_output=True, timeout=30)
         if done.returncode != 0:
-            raise HarnessError(f"redis-cli {' '.join(args)}: {done.stderr.decode(errors='replace')}")
+            raise HarnessError(f"redis-cli {' '.join(args)}: "
+                               f"{done.stderr.decode(errors='replace')}")
         return done.stdout
 
     def info(self, *sections):
