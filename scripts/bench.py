@@ -7,12 +7,18 @@ Started by ./scripts/bench after the build. Measures, on this machine:
      signing RPC in grpc-go and in the plainest async C++ server (also with
      DecryptUserData's payload size, to tell bytes from logic): h2load for
      throughput (server on CPU 0, h2load on CPU 1), and wxgate-load, which
-     checks every grpc-status, for latency percentiles;
-  2. the cold path: GetExternalContact against the emulator answering after
+     checks every grpc-status, for latency percentiles; SignJsapiConfig
+     also with the Redis store (wxgate on a local redis-server), whose
+     near-cache should answer hits without touching Redis;
+  2. Code2Session -> DecryptUserData, one flow at a time from a Python grpcio
+     client: on one wxgate with the in-memory store, and logging in on one
+     replica and decrypting on another that share Redis (p50/p99, and the
+     Redis commands and round trips per flow from Redis's INFO);
+  3. the cold path: GetExternalContact against the emulator answering after
      50 ms, at 16, 64, 256 and 1,024 calls in flight, wxgate on 2 threads;
-  3. a cold burst: 1,000 concurrent calls for an expired ticket;
-  4. wxgate's resident memory idle and with 1,024 calls in flight;
-  5. the Google Benchmark micro-benchmarks (signing, decryption, base64,
+  4. a cold burst: 1,000 concurrent calls for an expired ticket;
+  5. wxgate's resident memory idle and with 1,024 calls in flight;
+  6. the Google Benchmark micro-benchmarks (signing, decryption, base64,
      parsing each upstream answer, cache lookups under contention).
 Repeats are interleaved and medians reported. Each process runs in its own
 session (setsid): with Debian's autogroup scheduling a session's CPU share is
@@ -20,6 +26,7 @@ split across the CPUs its processes use, which would otherwise skew the runs.
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -52,10 +59,12 @@ def session(cpus=None):
     return ["setsid"] + (["taskset", "-c", cpus] if cpus else [])
 
 
-def start_wxgate(binary, state, emu, apps_text, threads, cpus, name):
+def start_wxgate(binary, state, emu, apps_text, threads, cpus, name, store=""):
+    """wxgate on the emulator; store: its config's store section, if any."""
     config = os.path.join(state, f"{name}.textproto")
     harness.write_wxgate_config(config, emu, apps_text, upstream="max_connections_per_host: 1024 ",
-                                extra=f"server {{ threads: {threads} calls_per_method: 64 }}\n")
+                                extra=f"server {{ threads: {threads} calls_per_method: 64 }}\n"
+                                      + store)
     server = harness.start_wxgate([binary, f"--config={config}"], prefix=session(cpus))
     server.port = int(server.target.rsplit(":", 1)[1])
     return server
@@ -138,17 +147,42 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def redis_store(redis):
+    """A config store section on redis, with a fresh encryption key."""
+    return redis.store_section(base64.b64encode(os.urandom(32)).decode())
+
+
+def redis_counters(redis):
+    """(reads served, {command: calls}) from Redis's INFO. Between two
+    snapshots, the second INFO adds one read; commandstats leave INFO out."""
+    info = redis.info("stats", "commandstats")
+    calls = {key[len("cmdstat_"):]: int(value.split(",", 1)[0].split("=", 1)[1])
+             for key, value in info.items() if key.startswith("cmdstat_") and key != "cmdstat_info"}
+    return int(info["total_reads_processed"]), calls
+
+
 # --- the scenarios ------------------------------------------------------------------------------
 
-def cache_hits(b, emu, apps_text, state, repeats, n):
+REDIS_HIT = "wxgate SignJsapiConfig, cache hit, Redis store"
+
+
+def cache_hits(b, emu, apps_text, state, repeats, n, redis):
     """h2load and wxgate-load against warm caches, wxgate on one thread on CPU 0."""
     wx = start_wxgate(b["wxgate"], state, emu, apps_text, 1, "0", "hits")
+    shared = start_wxgate(b["wxgate"], state, emu, apps_text, 1, "0", "hits-redis",
+                          redis_store(redis))
     go = start_baseline([b["go"], "--listen=127.0.0.1:0"], "0", env=dict(os.environ, GOMAXPROCS="1"))
     plain = start_baseline([b["plain"], "--listen=127.0.0.1:0", "--threads=1"], "0")
     try:
-        # Warm: the ticket, and a session to decrypt with.
-        subprocess.run([b["cli"], f"--target={wx.target}", "sign-jsapi", "sidebar",
-                        "https://cs.example.com/x"], check=True, capture_output=True)
+        # Warm: the ticket (in both stores), and a session to decrypt with.
+        for server in (wx, shared):
+            subprocess.run([b["cli"], f"--target={server.target}", "sign-jsapi", "sidebar",
+                            "https://cs.example.com/x"], check=True, capture_output=True)
         login = emu.post("/_emu/login", {"app_id": b["apps"]["shop"]})
         subprocess.run([b["cli"], f"--target={wx.target}", "code2session", "shop", login["code"]],
                        check=True, capture_output=True)
@@ -175,6 +209,7 @@ def cache_hits(b, emu, apps_text, state, repeats, n):
             ("wxgate health Check (trivial RPC)", wx, "/grpc.health.v1.Health/Check", "health"),
             ("wxgate SignJsapiConfig, cache hit", wx, "/wxgate.v1.SignatureService/SignJsapiConfig",
              "sign"),
+            (REDIS_HIT, shared, "/wxgate.v1.SignatureService/SignJsapiConfig", "sign"),
             ("wxgate DecryptUserData, held key", wx, "/wxgate.v1.IdentityService/DecryptUserData",
              "decrypt"),
             ("grpc-go SignJsapiConfig (GOMAXPROCS=1)", go,
@@ -186,11 +221,14 @@ def cache_hits(b, emu, apps_text, state, repeats, n):
         ]
         rates = {name: [] for name, *_ in runs}
         cpu = {name: [] for name, *_ in runs}
+        _, calls0 = redis_counters(redis)  # only the Redis-store wxgate uses Redis
         for _ in range(repeats):
             for name, server, path, body in runs:  # interleaved
                 before = server.cpu_seconds()
                 rates[name].append(h2load(server.port, path, files[body], n))
                 cpu[name].append((server.cpu_seconds() - before) / n * 1e6)
+        _, calls1 = redis_counters(redis)
+        redis_commands = sum(calls1.values()) - sum(calls0.values())
         # Latency with every status checked, 64 in flight.
         fixture = {"decrypt": [{"app": "shop", "openid": login["openid"],
                                 "encrypted_data": sealed["encrypted_data"], "iv": sealed["iv"]}],
@@ -204,10 +242,69 @@ def cache_hits(b, emu, apps_text, state, repeats, n):
                                  [f"--mix={rpc}:1", "--duration=5s", "--concurrency=64",
                                   f"--fixture={fixture_file}"])
             latency[rpc] = report
-        return rates, cpu, latency, wx.rss_kib()
+        return rates, cpu, latency, wx.rss_kib(), (redis_commands, repeats * n)
     finally:
-        for server in (wx, go, plain):
+        for server in (wx, shared, go, plain):
             server.stop()
+
+
+def login_flows(b, emu, apps_text, state, redis, flows):
+    """Code2Session then DecryptUserData, one flow at a time from the Python
+    client (client/python): on one wxgate with the in-memory store, then
+    logging in on replica A and decrypting on replica B, which share Redis."""
+    # The client imports the stubs the build generated, from WXGATE_PY_GEN.
+    os.environ["WXGATE_PY_GEN"] = os.path.join(b["build"], "python")
+    sys.path.insert(0, os.path.join(ROOT, "client", "python"))
+    import wxgate_client
+    store = redis_store(redis)
+    servers = [start_wxgate(b["wxgate"], state, emu, apps_text, 2, None, name, section)
+               for name, section in (("flows", ""), ("flows-a", store), ("flows-b", store))]
+    try:
+        alone, a, b_ = servers
+        return {"one wxgate, in-memory store": run_flows(wxgate_client, emu, b["apps"]["shop"],
+                                                         alone, alone, flows, redis),
+                "login on A, decrypt on B, sharing Redis": run_flows(
+                    wxgate_client, emu, b["apps"]["shop"], a, b_, flows, redis)}
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def run_flows(client, emu, shop_id, login_on, decrypt_on, flows, redis, warm=20):
+    """Latencies (ms) of `flows` flows after `warm` unmeasured ones, and what
+    Redis served meanwhile, per flow."""
+    users = []
+    for _ in range(warm + flows):  # the phone's side, beforehand: wx.login, wx.getUserInfo
+        login = emu.post("/_emu/login", {"app_id": shop_id})
+        sealed = emu.post("/_emu/encrypt", {"app_id": shop_id, "user": login["openid"],
+                                            "data": {"openId": login["openid"], "nickName": "B"}})
+        users.append((login["code"], login["openid"], sealed))
+    times = {"flow": [], "login": [], "decrypt": []}
+    with client.WxgateClient(login_on.target, timeout=10) as a, \
+            client.WxgateClient(decrypt_on.target, timeout=10) as d:
+        for i, (code, openid, sealed) in enumerate(users):
+            if i == warm:
+                reads0, calls0 = redis_counters(redis)
+            try:
+                t0 = time.perf_counter()
+                a.code2session("shop", code)
+                t1 = time.perf_counter()
+                user = d.decrypt_user_data("shop", openid=openid, iv=sealed["iv"],
+                                           encrypted_data=sealed["encrypted_data"])
+                t2 = time.perf_counter()
+            except client.WxgateError as error:
+                raise BenchError(f"flow {i}: {error}") from None
+            if user.openid != openid:
+                raise BenchError(f"flow {i}: decrypted {user.openid}'s data, not {openid}'s")
+            if i >= warm:
+                for key, seconds in (("flow", t2 - t0), ("login", t1 - t0), ("decrypt", t2 - t1)):
+                    times[key].append(seconds * 1e3)
+    reads1, calls1 = redis_counters(redis)
+    commands = {cmd: (calls1[cmd] - calls0.get(cmd, 0)) / flows for cmd in calls1
+                if calls1[cmd] != calls0.get(cmd, 0)}
+    return {"flows": flows, "round_trips": (reads1 - reads0 - 1) / flows, "commands": commands,
+            **{f"{key}_p{p}": percentile(values, p) for key, values in times.items()
+               for p in (50, 99)}}
 
 
 def cold_path(b, emu, apps_text, state, levels, seconds):
@@ -335,8 +432,8 @@ def machine():
     return f"{cores} × {cpu}, Linux {kernel}, gRPC {grpc}"
 
 
-def render(hits, cold, burst, idle_rss, micro, repeats, command):
-    rates, cpu, latency, _ = hits
+def render(hits, flows, cold, burst, idle_rss, micro, repeats, command):
+    rates, cpu, latency, _, (redis_commands, redis_calls) = hits
     trivial = median(rates["wxgate health Check (trivial RPC)"])
     go = median(rates["grpc-go SignJsapiConfig (GOMAXPROCS=1)"])
     plain = median(rates["plain async C++ SignJsapiConfig"])
@@ -355,6 +452,28 @@ def render(hits, cold, burst, idle_rss, micro, repeats, command):
     for rpc, report in latency.items():
         rate, ok, total, p50, p99 = rpc_stats(report, rpc)
         lines.append(f"| {rpc} | {rate:,.0f} | {ok:,} / {total:,} | {p50:.2f} | {p99:.2f} |")
+    in_memory = "wxgate SignJsapiConfig, cache hit"
+    lines += ["", f"**Redis store, cache hits**: SignJsapiConfig at "
+                  f"{median(rates[REDIS_HIT]) / median(rates[in_memory]):.2f} × the in-memory "
+                  f"store's calls/s (target ≥ 0.95), "
+                  f"{median(cpu[REDIS_HIT]) / median(cpu[in_memory]):.2f} × its CPU per call; "
+                  f"Redis served {redis_commands:,} commands during its {redis_calls:,} calls "
+                  "(the near-cache answers)."]
+    count = next(iter(flows.values()))["flows"]
+    lines += ["", "**Login on one replica, decrypt on another**: Code2Session → DecryptUserData, "
+                  f"one flow at a time from the Python client (grpcio), {count:,} flows after 20 "
+                  "unmeasured; Code2Session includes the emulator's jscode2session. Redis per "
+                  "flow: round trips = reads Redis served (INFO stats), commands = INFO "
+                  "commandstats, which counts the commands of Lua scripts too", "",
+              "| setup | flow p50 ms | flow p99 ms | Code2Session p50 / p99 ms | "
+              "DecryptUserData p50 / p99 ms | Redis round trips | Redis commands |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+    for name, row in flows.items():
+        commands = ", ".join(f"{cmd} {n:.2f}" for cmd, n in sorted(row["commands"].items()))
+        lines.append(f"| {name} | {row['flow_p50']:.2f} | {row['flow_p99']:.2f} | "
+                     f"{row['login_p50']:.2f} / {row['login_p99']:.2f} | "
+                     f"{row['decrypt_p50']:.2f} / {row['decrypt_p99']:.2f} | "
+                     f"{row['round_trips']:.2f} | {commands or 'none'} |")
     lines += ["", "**Cold path**: GetExternalContact, upstream answers after 50 ms, wxgate on 2 threads "
                   "(each level after a 3 s warm-up that opens its connections; "
                   "CPU in % of one core, the three processes share the machine's cores)",
@@ -395,17 +514,18 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--calls", type=int, default=200000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--flows", type=int, default=500)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--command", default="./scripts/bench")
     args = parser.parse_args()
     if args.quick:
-        args.repeats, args.calls, args.seconds = 1, 50000, 4
+        args.repeats, args.calls, args.seconds, args.flows = 1, 50000, 4, 100
     b = {"wxgate": os.path.join(args.build, "server", "wxgate"),
          "emulator": os.path.join(args.build, "tests", "emulator", "wxgate-emulator"),
          "cli": os.path.join(args.build, "client", "wxgate-cli"),
          "load": os.path.join(args.build, "client", "wxgate-load"),
          "plain": os.path.join(args.build, "tests", "bench", "wxgate-bench-plain-server"),
-         "go": args.go}
+         "go": args.go, "build": args.build}
     apps_file = os.path.join(ROOT, "deploy", "demo.textproto")
     apps_text = open(apps_file).read()
     text = "\n".join(l.split("#", 1)[0] for l in apps_text.splitlines())
@@ -413,9 +533,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="wxgate-bench-") as state:
         emu = harness.Emulator(b["emulator"], state, apps_file,
                                ["--max-threads=8192", "--threads=64"], prefix=session())
+        redis = None
         try:
+            redis = harness.Redis(state, prefix=session())
             print("cache hits...", file=sys.stderr)
-            hits = cache_hits(b, emu, apps_text, state, args.repeats, args.calls)
+            hits = cache_hits(b, emu, apps_text, state, args.repeats, args.calls, redis)
+            print("login flows...", file=sys.stderr)
+            flows = login_flows(b, emu, apps_text, state, redis, args.flows)
             print("cold path...", file=sys.stderr)
             cold, idle_rss = cold_path(b, emu, apps_text, state, [16, 64, 256, 1024], args.seconds)
             print("cold burst...", file=sys.stderr)
@@ -426,8 +550,10 @@ def main():
             print(f"bench failed: {error}", file=sys.stderr)
             return 1
         finally:
+            if redis is not None:
+                redis.stop()
             emu.stop()
-    report = render(hits, cold, burst, idle_rss, micro, args.repeats, args.command)
+    report = render(hits, flows, cold, burst, idle_rss, micro, args.repeats, args.command)
     out_dir = os.path.join(args.build, "bench")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "report.md"), "w") as out:

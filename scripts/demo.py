@@ -6,9 +6,15 @@ client side too: it mints the login codes wx.login would return, the
 encryptedData wx.getUserInfo would return, the phone codes of the
 getPhoneNumber button and the customers of the WeCom sidebar. Everything else
 is what a caller does: one wxgate-cli command per RPC, over gRPC.
+
+With --redis: two replicas share one redis-server instead (the config's store
+section): a login on one decrypts on the other, both sign with one fetched
+token and ticket, and Redis holds nothing in clear.
 """
 
 import argparse
+import base64
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -46,15 +52,17 @@ def check(condition, what):
 
 
 class Cli:
-    def __init__(self, binary, target):
+    def __init__(self, binary, target, name=""):
         self.binary = binary
         self.target = target
+        self.name = name  # the replica's, shown before each command
 
     def run(self, *args, expect_ok=True, quiet=False):
         argv = [self.binary, f"--target={self.target}", "--json", *args]
         shown = " ".join(a if len(a) <= 60 else a[:57] + "..." for a in args)
         if not quiet:
-            print(f"{DIM}   $ wxgate-cli {shown}{RESET}")
+            where = f"[{self.name}] " if self.name else ""
+            print(f"{DIM}   {where}$ wxgate-cli {shown}{RESET}")
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         out = json.loads(done.stdout) if done.stdout.strip() else {}
         if expect_ok and done.returncode != 0:
@@ -237,10 +245,130 @@ def walk(emu, cli, apps, wxgate):
           "no secret appears in wxgate's log")
 
 
+def walk_redis(emu, redis, clis, replicas, apps, store_key):
+    """Two replicas on one Redis: clis and replicas are A's and B's."""
+    a, b = clis
+    shop_id = apps["shop"]
+    corp_id = apps["sidebar"]
+
+    section("Two replicas, one Redis")
+    for cli in clis:
+        check(cli.run("health").get("status") == "SERVING", f"replica {cli.name} says SERVING")
+
+    section("A user logs in on replica A and decrypts on replica B")
+    login = emu.post("/_emu/login", {"app_id": shop_id, "unionid": "oUnion-Alice-0001"})
+    session = a.run("code2session", "shop", login["code"])
+    a.show(session, "openid", "unionid")
+    openid = session["openid"]
+    check(openid == login["openid"], "A answered Code2Session with the user's openid")
+    user_info = {"openId": openid, "nickName": "Alice", "unionId": "oUnion-Alice-0001"}
+    sealed = emu.post("/_emu/encrypt", {"app_id": shop_id, "user": openid, "data": user_info})
+    decrypted = b.run("decrypt", "shop", f"--openid={openid}", f"--data={sealed['encrypted_data']}",
+                      f"--iv={sealed['iv']}")
+    check(json.loads(decrypted["json"])["nickName"] == "Alice",
+          "B decrypted with the session_key A stored: no NO_SESSION")
+    relogin = emu.post("/_emu/login", {"app_id": shop_id, "openid": openid})
+    note("the user calls wx.login again (a new session_key), and this time lands on B")
+    b.run("code2session", "shop", relogin["code"])
+    resealed = emu.post("/_emu/encrypt", {"app_id": shop_id, "user": openid, "data": user_info})
+    a.run("decrypt", "shop", f"--openid={openid}", f"--data={resealed['encrypted_data']}",
+          f"--iv={resealed['iv']}")
+    check(True, "A decrypted with the new session_key B stored")
+
+    section("wx.config on both replicas: WeChat and WeCom see one fetch per credential")
+    page = "https://cs.example.com/sidebar?chat=42"
+    for cli in clis:
+        config = cli.run("sign-jsapi", "sidebar", page)
+        current = emu.get(f"/_emu/current?corp_id={corp_id}&agent_id=1000002")
+        check(config["signature"] == jsapi_signature(current["jsapi_ticket"], config["nonce_str"],
+                                                     config["timestamp"], config["url"]),
+              f"{cli.name}'s wx.config verifies with the corp jsapi_ticket")
+    note("20 wx.config signatures for news, 10 on each replica, all at once on cold caches:")
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        list(pool.map(lambda i: clis[i % 2].run("sign-jsapi", "news",
+                                                "https://news.example.com/a/8", quiet=True),
+                      range(20)))
+    stats = emu.get("/_emu/stats")["calls"]
+    for endpoint in ("cgi-bin/token", "cgi-bin/ticket/getticket", "cgi-bin/gettoken",
+                     "cgi-bin/get_jsapi_ticket"):
+        note(f"{endpoint:28} {stats.get(endpoint, 0)} fetches")
+    check(stats.get("cgi-bin/gettoken") == 1 and stats.get("cgi-bin/get_jsapi_ticket") == 1,
+          "the sidebar's token and ticket: one fetch each for both replicas")
+    check(stats.get("cgi-bin/token") == 1 and stats.get("cgi-bin/ticket/getticket") == 1,
+          "news's token and ticket: one fetch each, though both replicas missed at once")
+
+    section("What Redis holds")
+    keys = sorted(redis.cli("--scan").decode().split())
+    note(f"$ redis-cli --scan   ({len(keys)} keys)")
+    for key in keys:
+        note(f"  {key}")
+    held = b"".join(redis.cli("HGETALL" if redis.cli("TYPE", key).strip() == b"hash" else "GET",
+                              key) for key in keys)
+    news = emu.get(f"/_emu/current?app_id={apps['news']}")
+    clear = [login["session_key"], relogin["session_key"], current["access_token"],
+             current["jsapi_ticket"], news["access_token"], news["ticket"],
+             "demo-shop-secret", "demo-news-secret", "demo-sidebar-secret", "demo-crm-secret"]
+    clear = [v.encode() for v in clear] + [base64.b64decode(login["session_key"]),
+                                           base64.b64decode(relogin["session_key"])]
+    note("names carry app ids and secret fingerprints; values are sealed with AES-256-GCM")
+    check(not any(v in held or v in " ".join(keys).encode() for v in clear),
+          "no session_key, token, ticket or app secret in any name or value (HGETALL of each)")
+
+    section("Stopping")
+    for cli, replica in zip(clis, replicas):
+        code = replica.stop()
+        check(code == 0 and "stopped" in replica.text(), f"replica {cli.name} drained and exited 0")
+    logs = "".join(replica.text() for replica in replicas)
+    check(not any(secret in logs for secret in ("demo-shop-secret", "demo-news-secret",
+                                                "demo-sidebar-secret", "demo-crm-secret",
+                                                store_key)),
+          "no app secret and not the store's encryption key in either replica's log")
+
+
+def main_redis(binary, apps_file, apps):
+    """The --redis demo: redis-server, the emulator and two replicas."""
+    started, replicas = [], []
+    with tempfile.TemporaryDirectory(prefix="wxgate-demo-") as state:
+        try:
+            redis = harness.Redis(state, die_with_parent=True)
+            started.append(redis)
+            emu = harness.Emulator(binary["emulator"], state, apps_file, die_with_parent=True)
+            started.append(emu)
+            store_key = base64.b64encode(os.urandom(32)).decode()  # fresh: nothing to leak
+            config = os.path.join(state, "wxgate.textproto")
+            harness.write_wxgate_config(config, emu, open(apps_file, encoding="utf-8").read(),
+                                        extra=redis.store_section(store_key))
+            version = redis.info("server")["redis_version"]
+            print(f"{BOLD}wxgate demo, two replicas on Redis{RESET}: emulator of WeChat/WeCom at "
+                  f"{emu.base_url}, redis-server {version} at {redis.address} (no persistence)")
+            for name in "AB":
+                replica = harness.start_wxgate([binary["wxgate"], f"--config={config}"],
+                                               die_with_parent=True)
+                started.append(replica)
+                replicas.append(replica)
+                print(f"replica {name} at {replica.target}: {replica.ready_line.split('; ', 1)[1]}")
+            clis = [Cli(binary["cli"], r.target, name) for name, r in zip("AB", replicas)]
+            walk_redis(emu, redis, clis, replicas, apps, store_key)
+            print(f"\n{BOLD}demo complete{RESET}")
+        except harness.HarnessError as error:
+            print(f"\ndemo failed: {error}", file=sys.stderr)
+            for name, replica in zip("AB", replicas):
+                print(f"replica {name}'s log:\n" + replica.text(), file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\ninterrupted", file=sys.stderr)
+            return 130
+        finally:
+            for process in reversed(started):
+                process.stop()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", required=True)
     parser.add_argument("--apps", required=True)
+    parser.add_argument("--redis", action="store_true")
     args = parser.parse_args()
     binary = {
         "wxgate": os.path.join(args.build, "server", "wxgate"),
@@ -248,6 +376,8 @@ def main():
         "cli": os.path.join(args.build, "client", "wxgate-cli"),
     }
     apps = load_apps(args.apps)
+    if args.redis:
+        return main_redis(binary, args.apps, apps)
     with tempfile.TemporaryDirectory(prefix="wxgate-demo-") as state:
         emu = harness.Emulator(binary["emulator"], state, args.apps)
         wxgate = None

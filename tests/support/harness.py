@@ -1,16 +1,17 @@
 """Child processes and wxgate-emulator for the Python harnesses.
 
 scripts/demo.py, scripts/soak.py, scripts/bench.py and the polyglot test
-(tests/polyglot) all start wxgate-emulator and wxgate on free loopback ports,
-wait for their ready lines, talk to the emulator's control API and stop
-everything with SIGTERM. This module is that part, once; standard library
-only.
+(tests/polyglot) all start wxgate-emulator and wxgate (and, to share a store,
+redis-server) on free loopback ports, wait for their ready lines, talk to the
+emulator's control API and stop everything with SIGTERM. This module is that
+part, once; standard library only.
 """
 
 import http.client
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import threading
@@ -214,6 +215,67 @@ class Emulator:
 
     def stop(self):
         self.process.stop()
+
+
+class Redis:
+    """Debian's redis-server on a free loopback port, with no persistence, as
+    tests/support/redis_server.cc starts it; redis-cli and INFO against it."""
+
+    def __init__(self, state_dir, **process_options):
+        for attempt in range(5):
+            with socket.socket() as probe:  # a port free now; another process may take it first
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
+            self.process = Process(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+                                    "--save", "", "--appendonly", "no", "--dir", state_dir,
+                                    "--daemonize", "no"], **process_options)
+            try:
+                self.process.wait_for_line("Ready to accept connections", "stdout")
+                break
+            except HarnessError:
+                self.process.stop()
+                out = self.process.lines["stdout"]
+                taken = any("Address already in use" in line for line in out)
+                if not taken or attempt == 4:
+                    raise HarnessError("redis-server did not start:\n" +
+                                       "\n".join(out[-20:])) from None
+        self.address = f"127.0.0.1:{self.port}"
+        self.conn = None
+
+    def store_section(self, encryption_key):
+        """wxgate's config section that shares its state through this Redis."""
+        return (f'store {{ redis {{ address: "{self.address}" }} '
+                f'encryption_key {{ value: "{encryption_key}" }} }}\n')
+
+    def cli(self, *args):
+        """redis-cli --raw's output, as bytes (values may be binary)."""
+        done = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), "--raw",
+                               *args], capture_output=True, timeout=30)
+        if done.returncode != 0:
+            raise HarnessError(f"redis-cli {' '.join(args)}: "
+                               f"{done.stderr.decode(errors='replace')}")
+        return done.stdout
+
+    def info(self, *sections):
+        """INFO's fields as a dict, over one kept-open connection: each call
+        adds exactly one command and one read to Redis's own counters."""
+        if self.conn is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            self.conn = self.sock.makefile("rwb")
+        self.conn.write(f"INFO {' '.join(sections)}\r\n".encode())
+        self.conn.flush()
+        header = self.conn.readline()
+        if not header.startswith(b"$"):
+            raise HarnessError(f"redis INFO answered {header!r}")
+        text = self.conn.read(int(header[1:]) + 2).decode()
+        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+    def stop(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.sock.close()
+            self.conn = None
+        return self.process.stop()
 
 
 def write_wxgate_config(path, emu, apps_text, upstream="", extra=""):
