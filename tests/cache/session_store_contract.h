@@ -71,7 +71,8 @@ TYPED_TEST_P(SessionStoreContractTest, AnUnknownUserHasNoSession) {
 }
 
 TYPED_TEST_P(SessionStoreContractTest, PutThenGetIsBinarySafe) {
-  const std::string key("k\0\x01\xff-16-bytes!", 16);
+  constexpr char kBytes[] = "k\0\x01\xff-binary-key!";
+  const std::string key(kBytes, sizeof(kBytes) - 1);
   ASSERT_TRUE(this->Put("shop", "o-1", key).ok());
   EXPECT_EQ(this->Get("shop", "o-1"), key);
 }
