@@ -313,7 +313,7 @@ void TokenCache::Entry::Offer(std::optional<StoredValue> pushed) {
       finish = generation_;
     } else {
       if (value_ != nullptr && value_->expires_at > pushed->expires_at) return;  // older
-      replaced = std::exchange(value_, std::make_shared<const StoredValue>(*std::move(pushed)));
+      replaced = std::exchange(value_, std::make_shared<const StoredValue>(*pushed));
       refresh_at_ = timing.refresh_at;
       usable_until_ = timing.usable_until;
       rejection_guard_.OnNewValue(now);

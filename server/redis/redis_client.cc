@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -61,7 +62,11 @@ class RedisClient::Connection {
 
   Connection(const RedisClientOptions& options, absl::string_view address, EventLoop& loop,
              Role role, StateCallback on_state)
-      : options_(options), address_(address), loop_(loop), role_(role), on_state_(on_state) {}
+      : options_(options),
+        address_(address),
+        loop_(loop),
+        role_(role),
+        on_state_(std::move(on_state)) {}
 
   ~Connection() {
     if (reconnect_timer_ != 0) loop_.Cancel(reconnect_timer_);
@@ -408,12 +413,11 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisClientOpti
 
 RedisClient::RedisClient(RedisClientOptions options)
     : options_(std::move(options)),
-      address_(options_.unix_path.empty()
-                   ? absl::StrCat(options_.host.find(':') != std::string::npos
-                                      ? absl::StrCat("[", options_.host, "]")
-                                      : options_.host,
-                                  ":", options_.port)
-                   : absl::StrCat("unix:", options_.unix_path)) {}
+      address_(options_.unix_path.empty() ? absl::StrCat(absl::StrContains(options_.host, ':')
+                                                             ? absl::StrCat("[", options_.host, "]")
+                                                             : options_.host,
+                                                         ":", options_.port)
+                                          : absl::StrCat("unix:", options_.unix_path)) {}
 
 RedisClient::~RedisClient() {
   absl::Notification closed;

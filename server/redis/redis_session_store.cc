@@ -99,11 +99,12 @@ void RedisSessionStore::WriteKeptAside() {
     Log(LogSeverity::kInfo, "writing %d login(s) kept during the redis outage",
         static_cast<int>(logins.size()));
   }
-  for (auto& [redis_key, login] : logins) {
-    Write(redis_key, login, [this, redis_key, at = login.login_at](absl::Status written) {
+  for (const auto& [redis_key, login] : logins) {
+    // (A named capture: clang 14 cannot capture a structured binding.)
+    Write(redis_key, login, [this, key = redis_key, at = login.login_at](absl::Status written) {
       if (!written.ok()) return;  // still kept; the next reconnection tries again
       absl::MutexLock lock(&mu_);
-      auto it = unwritten_.find(redis_key);
+      auto it = unwritten_.find(key);
       if (it != unwritten_.end() && it->second.login_at == at) unwritten_.erase(it);
     });
   }

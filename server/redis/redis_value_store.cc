@@ -268,7 +268,7 @@ cache::ValueStore::WatchId RedisValueStore::Watch(absl::string_view key, PushCal
         sealed.type = Reply::Type::kString;
         sealed.str = std::string(message);
         std::optional<StoredValue> value = OpenRecord(sealed, redis_key);
-        if (value.has_value()) Push(key, std::move(value));
+        if (value.has_value()) Push(key, value);
       },
       [this, key = std::string(key), first = true]() mutable {
         {
@@ -287,7 +287,7 @@ void RedisValueStore::Unwatch(WatchId id) {
   watchers_.erase(id);
 }
 
-void RedisValueStore::Push(const std::string& key, std::optional<StoredValue> value) {
+void RedisValueStore::Push(const std::string& key, const std::optional<StoredValue>& value) {
   std::vector<PushCallback> pushes;
   {
     absl::MutexLock lock(&mu_);

@@ -72,7 +72,7 @@ class RedisValueStore final : public cache::ValueStore {
                                                absl::string_view redis_key) const;
   void Claim(std::string key, std::vector<std::string> avoid_tags, std::string owner,
              absl::Duration ttl, ClaimCallback done);
-  void Push(const std::string& key, std::optional<cache::StoredValue> value);
+  void Push(const std::string& key, const std::optional<cache::StoredValue>& value);
 
   RedisClient& client_;
   const crypto::Sealer& sealer_;

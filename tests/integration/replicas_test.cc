@@ -236,7 +236,7 @@ TEST_F(ReplicasTest, ARevokedTokenSeenByEveryReplicaCostsOneRefresh) {
   std::vector<std::thread> threads;
   std::atomic<int> failed{0};
   for (int i = 0; i < kReplicas; ++i) {
-    threads.emplace_back([&, i, stub = IdentityOf(i)] {
+    threads.emplace_back([&, stub = IdentityOf(i)] {
       auto calls = Burst(*stub, &IdentityStub::AsyncGetExternalContact, request, 50);
       for (const auto& call : calls) {
         if (!call->status.ok() || call->response.unionid() != "oU-z") ++failed;
