@@ -410,6 +410,40 @@ TEST_F(ReplicasWithContactCacheTest, AContactLookedUpOnOneReplicaIsAnsweredByThe
   EXPECT_THAT(everything, Not(HasSubstr("wmZed")));
 }
 
+TEST(ReplicaStartTest, RedisUnreachableAtStartServesDegradedThenConnectsWhenItComes) {
+  absl::StatusOr<std::unique_ptr<RedisServer>> redis = RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  ASSERT_TRUE((*redis)->Kill().ok());  // its port stays known, nothing listens
+  WxgateOptions options;
+  options.config_body =
+      absl::StrCat(kStandardApps, "store {\n  redis { address: \"", (*redis)->address(),
+                   "\" }\n  encryption_key { value: \"", StoreKey(), "\" }\n}\n");
+  absl::StatusOr<WxgateStack> stack = StartWxgateWithEmulator(options);
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  WxgateProcess& wxgate = *stack->wxgate;
+  EXPECT_TRUE(wxgate.WaitForLog("starting on this replica's own state").ok()) << wxgate.Stderr();
+  // Serving on its own: a login and a signature work.
+  auto identity = v1::IdentityService::NewStub(wxgate.channel());
+  absl::StatusOr<JsonDoc> login = stack->emulator->control().PostJson(
+      "/_emu/login", absl::StrCat(R"({"app_id":")", kMiniId, R"("})"));
+  ASSERT_TRUE(login.ok()) << login.status();
+  v1::Code2SessionRequest request;
+  request.set_app("mini");
+  request.set_js_code(login->Str("/code"));
+  v1::Code2SessionResponse session;
+  RpcResult r = CallUnary(*identity, &IdentityStub::Code2Session, request, &session);
+  ASSERT_TRUE(r.status.ok()) << r.ToString();
+
+  // Redis comes: wxgate connects by itself and writes the login it kept.
+  ASSERT_TRUE((*redis)->Restart().ok());
+  EXPECT_TRUE(wxgate.WaitForLog(absl::StrCat("redis at ", (*redis)->address(), " is back")).ok())
+      << wxgate.Stderr();
+  EXPECT_TRUE(WaitFor("the kept login in redis", [&] {
+                absl::StatusOr<std::vector<std::string>> keys = (*redis)->Keys();
+                return keys.ok() && !keys->empty();
+              }).ok());
+}
+
 TEST(ReplicaStartTest, AWrongRedisPasswordIsAClearExit) {
   RedisServerOptions redis_options;
   redis_options.password = "right-password";
