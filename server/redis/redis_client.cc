@@ -69,6 +69,9 @@ class RedisClient::Connection {
         on_state_(std::move(on_state)) {}
 
   ~Connection() {
+    // What is pending ends CANCELLED, not UNAVAILABLE: the process is
+    // stopping, and a caller must not take it for an outage to work around.
+    shutting_down_ = true;
     if (reconnect_timer_ != 0) loop_.Cancel(reconnect_timer_);
     if (connect_timer_ != 0) loop_.Cancel(connect_timer_);
     Detach(absl::CancelledError("the redis client is shutting down"), /*notify=*/false);
@@ -124,6 +127,7 @@ class RedisClient::Connection {
 
   redisAsyncContext* ac_ = nullptr;
   bool ready_ = false;
+  bool shutting_down_ = false;
   // Handshake replies still awaited before the connection is ready.
   int handshake_left_ = 0;
   absl::Status handshake_error_;
@@ -247,8 +251,11 @@ void RedisClient::Connection::OnReply(redisAsyncContext* /*ac*/, void* reply, vo
   if (pending->timer != 0) self.loop_.Cancel(pending->timer);
   if (pending->done == nullptr) return;  // answered at its deadline already
   if (reply == nullptr) {
-    std::move(pending->done)(absl::UnavailableError(absl::StrCat(
-        "lost the connection to redis at ", self.address_, " during ", pending->command)));
+    std::move(pending->done)(
+        self.shutting_down_
+            ? absl::CancelledError("the redis client is shutting down")
+            : absl::UnavailableError(absl::StrCat("lost the connection to redis at ", self.address_,
+                                                  " during ", pending->command)));
     return;
   }
   const auto& r = *static_cast<redisReply*>(reply);

@@ -66,7 +66,8 @@ struct RedisClientOptions {
 // Callbacks run on the client's loop thread, never inline from Command,
 // never under a lock of the client's; they must not block and must not
 // destroy the client. The destructor cancels what is pending (callbacks run
-// with CANCELLED) and joins the thread; no call may race it.
+// with CANCELLED, as do commands those callbacks send) and joins the thread;
+// no call may race it.
 class RedisClient {
  public:
   using ReplyCallback = absl::AnyInvocable<void(absl::StatusOr<Reply>) &&>;
