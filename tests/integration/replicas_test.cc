@@ -28,6 +28,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using IdentityStub = v1::IdentityService::Stub;
 using SignatureStub = v1::SignatureService::Stub;
+using TokenStub = v1::TokenService::Stub;
 
 constexpr int kReplicas = 3;
 
@@ -116,19 +117,20 @@ class ReplicasTest : public FlowTest {
     return outcome;
   }
 
-  // Calls SignJsapiConfig on every replica, one call at a time each, until
-  // told to stop; counts what failed and what succeeded.
+  // Calls GetAccessToken("oa") on every replica, one call at a time each,
+  // until told to stop; counts what failed and what succeeded. A WeChat
+  // token, because every cgi-bin/token call mints a new one: each fetch in
+  // the emulator's count is one refresh, with no re-issued values among them.
   class Callers {
    public:
     explicit Callers(ReplicasTest& test) {
       for (int i = 0; i < kReplicas; ++i) {
-        threads_.emplace_back([this, i, stub = test.SignatureOf(i)] {
-          v1::SignJsapiConfigRequest request;
-          request.set_app("cs");
-          request.set_url("https://cs.example.com/sidebar");
+        threads_.emplace_back([this, i, stub = test.TokenOf(i)] {
+          v1::GetAccessTokenRequest request;
+          request.set_app("oa");
           while (!stop_) {
-            v1::JsapiSignature out;
-            if (CallUnary(*stub, &SignatureStub::SignJsapiConfig, request, &out).status.ok()) {
+            v1::GetAccessTokenResponse out;
+            if (CallUnary(*stub, &TokenStub::GetAccessToken, request, &out).status.ok()) {
               ++succeeded_[i];
             } else {
               ++failed_;
@@ -153,6 +155,23 @@ class ReplicasTest : public FlowTest {
     std::atomic<int64_t> succeeded_[kReplicas] = {};
     std::vector<std::thread> threads_;
   };
+
+  std::unique_ptr<TokenStub> TokenOf(int i) {
+    return v1::TokenService::NewStub(replica(i).NewChannel());
+  }
+
+  // The "oa" token each replica hands out now.
+  std::vector<std::string> TokensServed() {
+    std::vector<std::string> tokens;
+    v1::GetAccessTokenRequest request;
+    request.set_app("oa");
+    for (int i = 0; i < kReplicas; ++i) {
+      v1::GetAccessTokenResponse out;
+      RpcResult r = CallUnary(*TokenOf(i), &TokenStub::GetAccessToken, request, &out);
+      tokens.push_back(r.status.ok() ? out.access_token() : r.ToString());
+    }
+    return tokens;
+  }
 
   RpcResult Code2SessionOn(int i, absl::string_view code, v1::Code2SessionResponse* out) {
     v1::Code2SessionRequest request;
@@ -281,25 +300,26 @@ TEST_F(ReplicasTest, ShortLifetimesAreRefreshedAheadOnceForAllReplicas) {
 }
 
 TEST_F(ReplicasTest, RedisKilledMidBurstFailsNoCallAndCostsOneFetchPerReplica) {
-  // A 6 s ticket: a refresh falls due while Redis is away.
-  Post("/_emu/settings", R"({"token_ttl_s":6,"ticket_ttl_s":6})");
-  ASSERT_EQ(SignEverywhere(20).failed, 0) << first_failure_;
-  ASSERT_EQ(Calls("cgi-bin/get_jsapi_ticket"), 1);
+  // A 6 s token: a refresh falls due 4.2 s after each fetch, while Redis is
+  // away, and the next one 4.2 s after that.
+  Post("/_emu/settings", R"({"token_ttl_s":6})");
+  const std::vector<std::string> warm = TokensServed();
+  ASSERT_EQ(Calls("cgi-bin/token"), 1);
+  ASSERT_EQ(warm, std::vector<std::string>(kReplicas, warm[0]));
   Callers callers(*this);
   ASSERT_TRUE(redis_->Kill().ok());
   for (int i = 0; i < kReplicas; ++i) {
     ASSERT_TRUE(replica(i).WaitForLog("redis unavailable").ok());
   }
-  // Each replica refreshes on its own now, once for the window (the three
-  // share the ticket's timing), never once per call.
+  // Each replica refreshes on its own now: once for the window, never once
+  // per call, and every call is answered meanwhile.
   ASSERT_TRUE(WaitFor(
-                  "each replica's refresh",
-                  [&] { return Calls("cgi-bin/get_jsapi_ticket") >= 1 + kReplicas; },
+                  "each replica's refresh", [&] { return Calls("cgi-bin/token") >= 1 + kReplicas; },
                   absl::Seconds(60))
                   .ok());
   callers.Stop();
   EXPECT_EQ(callers.failed(), 0);
-  EXPECT_EQ(Calls("cgi-bin/get_jsapi_ticket"), 1 + kReplicas);
+  EXPECT_EQ(Calls("cgi-bin/token"), 1 + kReplicas);
   for (int i = 0; i < kReplicas; ++i) {
     EXPECT_GT(callers.succeeded(i), 0);
     // Logged once, however many calls and reconnection attempts went on.
@@ -310,29 +330,28 @@ TEST_F(ReplicasTest, RedisKilledMidBurstFailsNoCallAndCostsOneFetchPerReplica) {
 }
 
 TEST_F(ReplicasTest, RedisRestartedEmptyIsRefilledWithOneFetchAndNoCallFails) {
-  Post("/_emu/settings", R"({"token_ttl_s":6,"ticket_ttl_s":6})");
-  ASSERT_EQ(SignEverywhere(20).failed, 0) << first_failure_;
-  const int64_t before = Calls("cgi-bin/get_jsapi_ticket");
+  Post("/_emu/settings", R"({"token_ttl_s":6})");
+  ASSERT_EQ(TokensServed().size(), static_cast<size_t>(kReplicas));
+  const int64_t before = Calls("cgi-bin/token");
+  ASSERT_EQ(before, 1);
   Callers callers(*this);
   ASSERT_TRUE(redis_->Restart().ok());
   for (int i = 0; i < kReplicas; ++i) {
     ASSERT_TRUE(
         replica(i).WaitForLog(absl::StrCat("redis at ", redis_->address(), " is back")).ok());
   }
-  // The near-caches served on; the next refresh (within the 6 s lifetime)
-  // is one fetch for all three, through the empty Redis, and every replica
-  // then signs with the new ticket.
+  // The near-caches served on; the next refresh is one fetch for all three,
+  // through the empty Redis, and every replica then hands out its token.
   ASSERT_TRUE(WaitFor(
-                  "a refresh adopted by every replica",
-                  [&] {
-                    return Calls("cgi-bin/get_jsapi_ticket") > before &&
-                           SignEverywhere(5).not_current == 0;
-                  },
-                  absl::Seconds(60))
+                  "a refresh", [&] { return Calls("cgi-bin/token") > before; }, absl::Seconds(60))
                   .ok());
+  const std::string current = CurrentWeChat(kOaId).Str("/access_token");
+  ASSERT_TRUE(WaitFor("every replica to hand out the new token", [&] {
+                return TokensServed() == std::vector<std::string>(kReplicas, current);
+              }).ok());
   callers.Stop();
   EXPECT_EQ(callers.failed(), 0);
-  EXPECT_EQ(Calls("cgi-bin/get_jsapi_ticket"), before + 1);
+  EXPECT_EQ(Calls("cgi-bin/token"), before + 1);
   absl::StatusOr<std::vector<std::string>> keys = redis_->Keys();
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_FALSE(keys->empty());
