@@ -304,7 +304,12 @@ void TokenCache::Entry::Offer(std::optional<StoredValue> pushed) {
   {
     absl::MutexLock lock(&mu_);
     if (rejected_.has_value() && pushed->value == *rejected_) return;
-    if (value_ != nullptr && value_->value == pushed->value) return;
+    // The same value fetched again later: upstream re-issued it to another
+    // replica (WeCom hands back a credential while it is valid). Its timing
+    // is taken as Finish takes a re-issue, so this replica does not fetch
+    // it again for itself.
+    const bool reissued = value_ != nullptr && value_->value == pushed->value;
+    if (reissued && pushed->fetched_at <= value_->fetched_at) return;
     if (fetching_) {
       // Only a fetch waiting on another replica's lock takes a pushed value;
       // one that holds the lock (this replica's own write coming back among
@@ -314,7 +319,7 @@ void TokenCache::Entry::Offer(std::optional<StoredValue> pushed) {
     } else {
       if (value_ != nullptr && value_->expires_at > pushed->expires_at) return;  // older
       replaced = std::exchange(value_, std::make_shared<const StoredValue>(*pushed));
-      refresh_at_ = timing.refresh_at;
+      refresh_at_ = reissued ? timing.usable_until : timing.refresh_at;
       usable_until_ = timing.usable_until;
       rejection_guard_.OnNewValue(now);
       backoff_.OnSuccess();
@@ -330,6 +335,12 @@ void TokenCache::Entry::AwaitPush(uint64_t generation, bool awaiting) {
   } else if (awaiting_push_ == generation) {
     awaiting_push_ = 0;
   }
+}
+
+std::optional<absl::Time> TokenCache::Entry::FetchedAt() {
+  absl::MutexLock lock(&mu_);
+  if (value_ == nullptr) return std::nullopt;
+  return value_->fetched_at;
 }
 
 std::vector<std::string> TokenCache::Entry::ValuesToAvoid() {

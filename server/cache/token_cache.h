@@ -211,6 +211,8 @@ class TokenCache::Entry {
   void OnWaiterTimer(uint64_t seq);
   void OnWatchdog(uint64_t generation);
 
+  // For the fetch flow: when the entry's value was fetched (nullopt: none).
+  std::optional<absl::Time> FetchedAt();
   // For the fetch flow: the values a fetch must not adopt from the store
   // (the one being replaced, the one upstream rejected).
   std::vector<std::string> ValuesToAvoid();

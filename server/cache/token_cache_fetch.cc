@@ -17,6 +17,7 @@ FetchFlow::FetchFlow(TokenCache::Entry& entry, uint64_t generation)
 void FetchFlow::Start(TokenCache::Entry& entry, uint64_t generation) {
   std::unique_ptr<FetchFlow> flow(new FetchFlow(entry, generation));
   flow->avoid_ = entry.ValuesToAvoid();
+  flow->replacing_fetched_at_ = entry.FetchedAt();
   Claim(std::move(flow));
 }
 
@@ -50,6 +51,16 @@ void FetchFlow::OnClaim(std::unique_ptr<FetchFlow> self, absl::StatusOr<cache::C
   if (claim->current.has_value()) flow.expected_ = claim->current->value;
   if (claim->locked) {
     flow.locked_ = true;
+    // The value this entry has, fetched again by another replica since (the
+    // upstream re-issued it): take that replica's fetch rather than repeat it.
+    if (claim->current.has_value() && flow.replacing_fetched_at_.has_value() &&
+        claim->current->fetched_at > *flow.replacing_fetched_at_ &&
+        flow.entry_.ShouldAdopt(*claim->current, flow.cache_.clock_.Now(),
+                                /*must_differ=*/false)) {
+      StoredValue stored = *std::move(claim->current);
+      Done(std::move(self), std::move(stored));
+      return;
+    }
     CallFetcher(std::move(self));
     return;
   }

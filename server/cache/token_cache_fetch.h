@@ -41,6 +41,9 @@ class FetchFlow {
   // Values not to adopt from the store: the entry's own (being replaced) and
   // the one upstream rejected, then any found unusable.
   std::vector<std::string> avoid_;
+  // When the value being replaced was fetched: the store holding that same
+  // value fetched later means another replica re-fetched it (a re-issue).
+  std::optional<absl::Time> replacing_fetched_at_;
   // What the store held when read; the CompareAndSet's expectation.
   std::optional<std::string> expected_;
   // False once the store failed: the flow then neither locks nor writes.

@@ -203,6 +203,48 @@ TEST_F(ReplicaTest, ARefreshAheadThatFindsTheNewValueStoredAdoptsIt) {
   EXPECT_EQ(b.fetcher.calls(), 0);
 }
 
+// WeCom hands back a credential while it is valid: a refresh ahead brings
+// the same value with less life left. Another replica must not fetch it once
+// more for itself, whether it hears of the re-issue by push or finds it
+// stored when it claims its own refresh.
+FakeFetcher::Answer ReissuedUntilExpiry(const SimulatedClock& clock, absl::Time expires_at) {
+  return [&clock, expires_at](int) -> absl::StatusOr<FetchedValue> {
+    return FetchedValue{.value = "T1", .expires_in = expires_at - clock.Now()};
+  };
+}
+
+TEST_F(ReplicaTest, AValueReissuedToOneReplicaIsNotFetchedAgainByAnother) {
+  a_.fetcher.SetAutoAnswer(ReissuedUntilExpiry(clock_, clock_.Now() + kTwoHours));
+  ASSERT_EQ(a_.GetNow(clock_), "T1");
+  ASSERT_EQ(b_.GetNow(clock_), "T1");
+  clock_.Advance(absl::Seconds(6840));  // both within the refresh window
+  ASSERT_EQ(a_.GetNow(clock_), "T1");   // refreshes ahead: T1 again
+  ASSERT_EQ(a_.fetcher.calls(), 2);
+  EXPECT_EQ(b_.GetNow(clock_), "T1");  // pushed to b: no refresh of its own
+  EXPECT_EQ(b_.GetNow(clock_), "T1");
+  EXPECT_EQ(b_.fetcher.calls(), 0);
+  EXPECT_EQ(a_.fetcher.calls(), 2);
+}
+
+TEST(ReplicaLostPushTest, AReplicaThatMissedAReissueFindsItStoredInsteadOfFetching) {
+  SimulatedClock clock;
+  SimulatedScheduler scheduler(clock);
+  InMemoryValueStore memory(clock);
+  GatedStore lossy(memory);
+  Replica a(memory, clock, scheduler, "a");
+  Replica b(lossy, clock, scheduler, "b");
+  lossy.LosePushes();
+  a.fetcher.SetAutoAnswer(ReissuedUntilExpiry(clock, clock.Now() + kTwoHours));
+  ASSERT_EQ(a.GetNow(clock), "T1");
+  ASSERT_EQ(b.GetNow(clock), "T1");
+  clock.Advance(absl::Seconds(6840));
+  ASSERT_EQ(a.GetNow(clock), "T1");
+  ASSERT_EQ(a.fetcher.calls(), 2);
+  EXPECT_EQ(b.GetNow(clock), "T1");  // claims, finds a's re-issue stored, adopts it
+  EXPECT_EQ(b.GetNow(clock), "T1");
+  EXPECT_EQ(b.fetcher.calls(), 0);
+}
+
 TEST(ReplicaRejectionTest, ThreeReplicasReportingTheSameRejectedValueCauseOneFetch) {
   SimulatedClock clock;
   SimulatedScheduler scheduler(clock);
