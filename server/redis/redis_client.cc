@@ -275,11 +275,13 @@ void RedisClient::Connection::OnTimeout(uint64_t id) {
   pending.timer = 0;
   ReplyCallback done = std::move(pending.done);
   pending.done = nullptr;
-  const absl::Status why = absl::UnavailableError(
-      absl::StrCat("redis at ", address_, " did not answer ", pending.command, " in time"));
-  std::move(done)(why);
+  const std::string why =
+      absl::StrCat("redis at ", address_, " did not answer ", pending.command, " in time");
+  // The caller gets a status of its own: one shared with the Detach below
+  // would be released on the caller's thread while this one still reads it.
+  std::move(done)(absl::UnavailableError(why));
   // Everything sent after it waits behind it: start over on a new connection.
-  if (ac_ != nullptr) Detach(why, /*notify=*/true);
+  if (ac_ != nullptr) Detach(absl::UnavailableError(why), /*notify=*/true);
 }
 
 void RedisClient::Connection::OnHandshakeReply(redisAsyncContext* /*ac*/, void* reply,
