@@ -120,7 +120,12 @@ std::string RedisValueStore::SealRecord(const StoredValue& value,
 std::optional<StoredValue> RedisValueStore::OpenRecord(const Reply& sealed,
                                                        absl::string_view redis_key) const {
   if (sealed.type != Reply::Type::kString) return std::nullopt;
-  absl::StatusOr<std::string> plain = sealer_.Open(sealed.str, redis_key);
+  return OpenRecord(absl::string_view(sealed.str), redis_key);
+}
+
+std::optional<StoredValue> RedisValueStore::OpenRecord(absl::string_view sealed,
+                                                       absl::string_view redis_key) const {
+  absl::StatusOr<std::string> plain = sealer_.Open(sealed, redis_key);
   if (!plain.ok() || plain->size() < 16) {
     static LogRateLimiter limiter(1);
     int64_t suppressed = 0;
@@ -264,10 +269,7 @@ cache::ValueStore::WatchId RedisValueStore::Watch(absl::string_view key, PushCal
   client_.Subscribe(
       absl::StrCat(redis_key, ":pushed"),
       [this, key = std::string(key), redis_key](absl::string_view message) {
-        Reply sealed;
-        sealed.type = Reply::Type::kString;
-        sealed.str = std::string(message);
-        std::optional<StoredValue> value = OpenRecord(sealed, redis_key);
+        std::optional<StoredValue> value = OpenRecord(message, redis_key);
         if (value.has_value()) Push(key, value);
       },
       [this, key = std::string(key), first = true]() mutable {

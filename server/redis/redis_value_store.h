@@ -68,6 +68,9 @@ class RedisValueStore final : public cache::ValueStore {
 
   // The sealed record of `value` under `redis_key`, and back.
   std::string SealRecord(const cache::StoredValue& value, absl::string_view redis_key) const;
+  std::optional<cache::StoredValue> OpenRecord(absl::string_view sealed,
+                                               absl::string_view redis_key) const;
+  // A reply that is not a string (nil: no record) opens to nullopt.
   std::optional<cache::StoredValue> OpenRecord(const Reply& sealed,
                                                absl::string_view redis_key) const;
   void Claim(std::string key, std::vector<std::string> avoid_tags, std::string owner,

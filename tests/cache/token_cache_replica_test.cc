@@ -50,10 +50,10 @@ class DownStore final : public ValueStore {
 // and loses pushes when told to, as a dropped subscription does.
 class GatedStore final : public ValueStore {
  public:
-  explicit GatedStore(ValueStore& inner) : inner_(inner) {}
+  explicit GatedStore(ValueStore& inner, bool lose_pushes = false)
+      : inner_(inner), lose_pushes_(lose_pushes) {}
 
   void Close() { closed_ = true; }
-  void LosePushes() { lose_pushes_ = true; }
   void ReleaseAll() {
     closed_ = false;
     std::vector<absl::AnyInvocable<void()&&>> held = std::move(held_);
@@ -95,7 +95,7 @@ class GatedStore final : public ValueStore {
  private:
   ValueStore& inner_;
   bool closed_ = false;
-  bool lose_pushes_ = false;
+  const bool lose_pushes_;
   std::vector<absl::AnyInvocable<void() &&>> held_;
 };
 
@@ -151,23 +151,27 @@ TEST_F(ReplicaTest, ReplicaThatFindsTheLockTakenIsHandedTheOthersValueWhenItIsWr
   EXPECT_EQ(b_.fetcher.calls(), 0);
 }
 
-TEST(ReplicaLostPushTest, AReplicaThatMissedThePushFindsTheValueAtItsNextLook) {
-  SimulatedClock clock;
-  SimulatedScheduler scheduler(clock);
-  InMemoryValueStore memory(clock);
-  GatedStore store(memory);
-  Replica a(store, clock, scheduler, "a");
-  Replica b(store, clock, scheduler, "b");
-  store.LosePushes();
+// b's store loses the pushes (its subscription was down); a's does not.
+class LossyReplicaTest : public ::testing::Test {
+ protected:
+  SimulatedClock clock_;
+  SimulatedScheduler scheduler_{clock_};
+  InMemoryValueStore memory_{clock_};
+  GatedStore lossy_{memory_, /*lose_pushes=*/true};
+  Replica a_{memory_, clock_, scheduler_, "a"};
+  Replica b_{lossy_, clock_, scheduler_, "b"};
+};
+
+TEST_F(LossyReplicaTest, AReplicaThatMissedThePushFindsTheValueAtItsNextLook) {
   Recorder ra;
   Recorder rb;
-  a.entry->Get(absl::InfiniteFuture(), ra.Callback());
-  b.entry->Get(absl::InfiniteFuture(), rb.Callback());
-  ASSERT_TRUE(a.fetcher.Complete("T1", kTwoHours));
+  a_.entry->Get(absl::InfiniteFuture(), ra.Callback());
+  b_.entry->Get(absl::InfiniteFuture(), rb.Callback());
+  ASSERT_TRUE(a_.fetcher.Complete("T1", kTwoHours));
   EXPECT_EQ(rb.count(), 0u);
-  scheduler.AdvanceBy(TokenCacheOptions().lock_poll_interval);
+  scheduler_.AdvanceBy(TokenCacheOptions().lock_poll_interval);
   EXPECT_THAT(rb.Summary(), ElementsAre("T1"));
-  EXPECT_EQ(b.fetcher.calls(), 0);
+  EXPECT_EQ(b_.fetcher.calls(), 0);
 }
 
 TEST_F(ReplicaTest, ANearCacheFollowsAnotherReplicasRefreshAhead) {
@@ -182,25 +186,18 @@ TEST_F(ReplicaTest, ANearCacheFollowsAnotherReplicasRefreshAhead) {
   EXPECT_EQ(b_.fetcher.calls(), 0);
 }
 
-TEST_F(ReplicaTest, ARefreshAheadThatFindsTheNewValueStoredAdoptsIt) {
-  // b misses a's push (its subscription was down) and refreshes ahead by
-  // itself: it finds token-2 in the store instead of fetching.
-  SimulatedClock clock;
-  SimulatedScheduler scheduler(clock);
-  InMemoryValueStore memory(clock);
-  GatedStore lossy(memory);
-  Replica a(memory, clock, scheduler, "a");
-  Replica b(lossy, clock, scheduler, "b");
-  lossy.LosePushes();
-  a.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
-  ASSERT_EQ(a.GetNow(clock), "token-1");
-  ASSERT_EQ(b.GetNow(clock), "token-1");
-  clock.Advance(absl::Seconds(6840));
-  ASSERT_EQ(a.GetNow(clock), "token-1");
-  ASSERT_EQ(a.GetNow(clock), "token-2");
-  EXPECT_EQ(b.GetNow(clock), "token-1");  // serves, and finds token-2 stored
-  EXPECT_EQ(b.GetNow(clock), "token-2");
-  EXPECT_EQ(b.fetcher.calls(), 0);
+TEST_F(LossyReplicaTest, ARefreshAheadThatFindsTheNewValueStoredAdoptsIt) {
+  // b refreshes ahead by itself: it finds token-2 in the store instead of
+  // fetching.
+  a_.fetcher.SetAutoAnswer(FakeFetcher::Numbered(kTwoHours));
+  ASSERT_EQ(a_.GetNow(clock_), "token-1");
+  ASSERT_EQ(b_.GetNow(clock_), "token-1");
+  clock_.Advance(absl::Seconds(6840));
+  ASSERT_EQ(a_.GetNow(clock_), "token-1");
+  ASSERT_EQ(a_.GetNow(clock_), "token-2");
+  EXPECT_EQ(b_.GetNow(clock_), "token-1");  // serves, and finds token-2 stored
+  EXPECT_EQ(b_.GetNow(clock_), "token-2");
+  EXPECT_EQ(b_.fetcher.calls(), 0);
 }
 
 // WeCom hands back a credential while it is valid: a refresh ahead brings
@@ -226,23 +223,16 @@ TEST_F(ReplicaTest, AValueReissuedToOneReplicaIsNotFetchedAgainByAnother) {
   EXPECT_EQ(a_.fetcher.calls(), 2);
 }
 
-TEST(ReplicaLostPushTest, AReplicaThatMissedAReissueFindsItStoredInsteadOfFetching) {
-  SimulatedClock clock;
-  SimulatedScheduler scheduler(clock);
-  InMemoryValueStore memory(clock);
-  GatedStore lossy(memory);
-  Replica a(memory, clock, scheduler, "a");
-  Replica b(lossy, clock, scheduler, "b");
-  lossy.LosePushes();
-  a.fetcher.SetAutoAnswer(ReissuedUntilExpiry(clock, clock.Now() + kTwoHours));
-  ASSERT_EQ(a.GetNow(clock), "T1");
-  ASSERT_EQ(b.GetNow(clock), "T1");
-  clock.Advance(absl::Seconds(6840));
-  ASSERT_EQ(a.GetNow(clock), "T1");
-  ASSERT_EQ(a.fetcher.calls(), 2);
-  EXPECT_EQ(b.GetNow(clock), "T1");  // claims, finds a's re-issue stored, adopts it
-  EXPECT_EQ(b.GetNow(clock), "T1");
-  EXPECT_EQ(b.fetcher.calls(), 0);
+TEST_F(LossyReplicaTest, AReplicaThatMissedAReissueFindsItStoredInsteadOfFetching) {
+  a_.fetcher.SetAutoAnswer(ReissuedUntilExpiry(clock_, clock_.Now() + kTwoHours));
+  ASSERT_EQ(a_.GetNow(clock_), "T1");
+  ASSERT_EQ(b_.GetNow(clock_), "T1");
+  clock_.Advance(absl::Seconds(6840));
+  ASSERT_EQ(a_.GetNow(clock_), "T1");
+  ASSERT_EQ(a_.fetcher.calls(), 2);
+  EXPECT_EQ(b_.GetNow(clock_), "T1");  // claims, finds a's re-issue stored, adopts it
+  EXPECT_EQ(b_.GetNow(clock_), "T1");
+  EXPECT_EQ(b_.fetcher.calls(), 0);
 }
 
 TEST(ReplicaRejectionTest, ThreeReplicasReportingTheSameRejectedValueCauseOneFetch) {

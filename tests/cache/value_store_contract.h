@@ -32,6 +32,20 @@
 
 namespace wxgate::cache::testing {
 
+// Runs `start(callback)` and waits for the callback, which may run on any
+// thread; its argument.
+template <typename Result, typename Start>
+Result Await(Start start) {
+  absl::Notification done;
+  std::optional<Result> result;
+  start([&](Result r) {
+    result.emplace(std::move(r));
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return *std::move(result);
+}
+
 template <typename Env>
 class ValueStoreContractTest : public ::testing::Test {
  protected:
@@ -96,14 +110,7 @@ class ValueStoreContractTest : public ::testing::Test {
  private:
   template <typename Result, typename Start>
   Result Wait(Start start) {
-    absl::Notification done;
-    std::optional<Result> result;
-    start([&](Result r) {
-      result.emplace(std::move(r));
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return *std::move(result);
+    return Await<Result>(std::move(start));
   }
 };
 

@@ -91,17 +91,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Redis, SessionStoreContractTest, redis::RedisSess
 namespace wxgate::redis {
 namespace {
 
-template <typename Result, typename Start>
-Result Await(Start start) {
-  absl::Notification done;
-  std::optional<Result> result;
-  start([&](Result r) {
-    result.emplace(std::move(r));
-    done.Notify();
-  });
-  done.WaitForNotification();
-  return *std::move(result);
-}
+using cache::testing::Await;
 
 cache::StoredValue Value(const Clock& clock, std::string value) {
   return cache::StoredValue{.value = std::move(value),
