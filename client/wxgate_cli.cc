@@ -38,6 +38,9 @@ constexpr char kUsage[] =
   phone APP CODE [--openid=ID]            phone-number code -> phone number
   external-contact APP EXTERNAL_USERID    WeCom external contact -> unionid, follow users
   kf-customers APP ID... [--context]      WeChat-KF customers
+  oauth APP CODE [--user_info]            web / website / mobile-app login code -> openid, unionid
+  follower APP OPENID                     an Official Account's user: following?, unionid
+  followers APP OPENID...                 the same for up to 100 users
   sign-jsapi APP URL                      wx.config signature
   sign-agent APP URL                      wx.agentConfig signature
   token APP [--failed_token=T]            the app's access token (TokenService)
@@ -56,6 +59,9 @@ const std::map<std::string, std::vector<std::string>>& RequiredWords() {
       {"phone", {"APP", "CODE"}},
       {"external-contact", {"APP", "EXTERNAL_USERID"}},
       {"kf-customers", {"APP", "ID"}},
+      {"oauth", {"APP", "CODE"}},
+      {"follower", {"APP", "OPENID"}},
+      {"followers", {"APP", "OPENID"}},
       {"sign-jsapi", {"APP", "URL"}},
       {"sign-agent", {"APP", "URL"}},
       {"token", {"APP"}},
@@ -162,6 +168,36 @@ class Cli {
            r.set_need_enter_session_context(args_.Bool("context"));
            return Unary<BatchGetKfCustomersResponse>(r, [&](auto* ctx, auto* out) {
              return IdentityService::NewStub(channel_)->BatchGetKfCustomers(ctx, r, out);
+           });
+         }},
+        {"oauth",
+         [this] {
+           ExchangeOAuthCodeRequest r;
+           r.set_app(Word(1, "APP"));
+           r.set_code(Word(2, "CODE"));
+           r.set_with_user_info(args_.Bool("user_info"));
+           return Unary<ExchangeOAuthCodeResponse>(r, [&](auto* ctx, auto* out) {
+             return IdentityService::NewStub(channel_)->ExchangeOAuthCode(ctx, r, out);
+           });
+         }},
+        {"follower",
+         [this] {
+           GetFollowerRequest r;
+           r.set_app(Word(1, "APP"));
+           r.set_openid(Word(2, "OPENID"));
+           return Unary<Follower>(r, [&](auto* ctx, auto* out) {
+             return IdentityService::NewStub(channel_)->GetFollower(ctx, r, out);
+           });
+         }},
+        {"followers",
+         [this] {
+           BatchGetFollowersRequest r;
+           r.set_app(Word(1, "APP"));
+           for (size_t i = 2; i < args_.positional().size(); ++i) {
+             r.add_openids(args_.positional()[i]);
+           }
+           return Unary<BatchGetFollowersResponse>(r, [&](auto* ctx, auto* out) {
+             return IdentityService::NewStub(channel_)->BatchGetFollowers(ctx, r, out);
            });
          }},
         {"sign-jsapi",

@@ -89,6 +89,7 @@ std::string DescribeApps(const config::Settings& settings) {
   return absl::StrJoin(settings.apps, ", ", [](std::string* out, const config::App& app) {
     absl::StrAppend(out, app.name, "(", config::AppKindName(app.kind), " ", app.app_id);
     if (app.kind == config::AppKind::kWeComApp) absl::StrAppend(out, " agent ", app.agent_id);
+    if (app.token_source == config::TokenSource::kStable) absl::StrAppend(out, " stable token");
     absl::StrAppend(out, ")");
   });
 }
@@ -248,7 +249,7 @@ int Run(int argc, char** argv) {
   }
   wechat::WeChatClient wechat(**http, settings->upstream.wechat_base_url);
   wecom::WeComClient wecom(**http, settings->upstream.wecom_base_url);
-  credentials::AppCredentials credentials(**token_cache, wechat, wecom);
+  credentials::AppCredentials credentials(**token_cache, wechat, wecom, clock);
   for (const config::App& app : settings->apps) credentials.Add(app);
   absl::StatusOr<std::unique_ptr<cache::InMemorySessionStore>> sessions =
       cache::InMemorySessionStore::Create(

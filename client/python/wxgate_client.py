@@ -231,6 +231,32 @@ class WxgateClient:
                               need_enter_session_context=need_enter_session_context),
                           timeout, metadata)
 
+    def exchange_oauth_code(self, app, code, with_user_info=False, *, timeout=None,
+                            metadata=None):
+        """Web / website / mobile-app login code -> ExchangeOAuthCodeResponse.
+
+        App kind official_account (the code of connect/oauth2/authorize),
+        website_app (connect/qrconnect) or mobile_app (the OpenSDK login):
+        openid, unionid, scope, is_snapshot_user and, with with_user_info when
+        the scope allows it, user_info. Codes are single-use: never retry.
+        """
+        return self._call(self.identity.ExchangeOAuthCode,
+                          identity_pb2.ExchangeOAuthCodeRequest(
+                              app=app, code=code, with_user_info=with_user_info),
+                          timeout, metadata)
+
+    def get_follower(self, app, openid, *, timeout=None, metadata=None):
+        """An Official Account's user -> Follower(subscribed, unionid, ...). App kind official_account."""
+        return self._call(self.identity.GetFollower,
+                          identity_pb2.GetFollowerRequest(app=app, openid=openid),
+                          timeout, metadata)
+
+    def batch_get_followers(self, app, openids, *, timeout=None, metadata=None):
+        """1 to 100 users of an Official Account -> BatchGetFollowersResponse(followers)."""
+        return self._call(self.identity.BatchGetFollowers,
+                          identity_pb2.BatchGetFollowersRequest(app=app, openids=list(openids)),
+                          timeout, metadata)
+
     # SignatureService
 
     def sign_jsapi_config(self, app, url, *, timeout=None, metadata=None):

@@ -343,6 +343,11 @@ std::optional<absl::Time> TokenCache::Entry::FetchedAt() {
   return value_->fetched_at;
 }
 
+std::optional<std::string> TokenCache::Entry::Rejected() {
+  absl::MutexLock lock(&mu_);
+  return rejected_;
+}
+
 std::vector<std::string> TokenCache::Entry::ValuesToAvoid() {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> avoid;

@@ -213,6 +213,8 @@ class TokenCache::Entry {
 
   // For the fetch flow: when the entry's value was fetched (nullopt: none).
   std::optional<absl::Time> FetchedAt();
+  // For the fetch flow: the value upstream rejected that the fetch replaces.
+  std::optional<std::string> Rejected();
   // For the fetch flow: the values a fetch must not adopt from the store
   // (the one being replaced, the one upstream rejected).
   std::vector<std::string> ValuesToAvoid();

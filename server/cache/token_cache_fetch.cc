@@ -96,11 +96,13 @@ void FetchFlow::CallFetcher(std::unique_ptr<FetchFlow> self) {
     return;
   }
   flow.fetch_start_ = flow.cache_.clock_.Now();
-  const absl::Time deadline = flow.fetch_start_ + flow.cache_.options_.fetch_timeout;
+  FetchRequest request{.deadline = flow.fetch_start_ + flow.cache_.options_.fetch_timeout,
+                       .rejected = flow.entry_.Rejected()};
   const Fetcher& fetcher = flow.entry_.fetcher_;
-  fetcher(deadline, [self = std::move(self)](absl::StatusOr<FetchedValue> fetched) mutable {
-    OnFetched(std::move(self), std::move(fetched));
-  });
+  fetcher(std::move(request),
+          [self = std::move(self)](absl::StatusOr<FetchedValue> fetched) mutable {
+            OnFetched(std::move(self), std::move(fetched));
+          });
 }
 
 void FetchFlow::OnFetched(std::unique_ptr<FetchFlow> self, absl::StatusOr<FetchedValue> fetched) {

@@ -36,6 +36,7 @@ inline constexpr absl::string_view kWechatAppMisconfigured = "WECHAT_APP_MISCONF
 inline constexpr absl::string_view kWechatTokenRejected = "WECHAT_TOKEN_REJECTED";
 inline constexpr absl::string_view kWechatTicketRejected = "WECHAT_TICKET_REJECTED";
 inline constexpr absl::string_view kWechatInvalidCode = "WECHAT_INVALID_CODE";
+inline constexpr absl::string_view kWechatInvalidOpenid = "WECHAT_INVALID_OPENID";
 inline constexpr absl::string_view kWechatUserBlocked = "WECHAT_USER_BLOCKED";
 inline constexpr absl::string_view kWechatApiUnauthorized = "WECHAT_API_UNAUTHORIZED";
 inline constexpr absl::string_view kWechatRateLimited = "WECHAT_RATE_LIMITED";

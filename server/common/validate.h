@@ -15,7 +15,7 @@ namespace wxgate {
 // Limits the API documents (README, proto comments).
 inline constexpr size_t kMaxCodeBytes = 128;  // login and phone codes
 inline constexpr size_t kMaxIdBytes = 128;    // openids, userids, external userids
-inline constexpr size_t kMaxBatchIds = 100;   // BatchGetKfCustomers
+inline constexpr size_t kMaxBatchIds = 100;   // BatchGetKfCustomers, BatchGetFollowers
 
 // A token-like value: 1 to `max_bytes` bytes of printable ASCII without
 // spaces (0x21-0x7e). Login codes, ids, rejected tokens.

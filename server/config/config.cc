@@ -134,6 +134,10 @@ absl::StatusOr<SessionSettings> ConvertSessions(const pb::Sessions& in) {
   return f.Result(std::move(out));
 }
 
+TokenSource ConvertTokenSource(pb::TokenSource source) {
+  return source == pb::TOKEN_SOURCE_STABLE ? TokenSource::kStable : TokenSource::kClassic;
+}
+
 absl::StatusOr<App> ConvertApp(const pb::App& in, const EnvLookup& env) {
   const std::string prefix = absl::StrCat("apps[\"", in.name(), "\"]");
   if (!IsAppName(in.name())) {
@@ -149,12 +153,24 @@ absl::StatusOr<App> ConvertApp(const pb::App& in, const EnvLookup& env) {
     case pb::App::kMiniProgram:
       app.kind = AppKind::kMiniProgram;
       app.app_id = in.mini_program().app_id();
+      app.token_source = ConvertTokenSource(in.mini_program().token_source());
       secret = &in.mini_program().secret();
       break;
     case pb::App::kOfficialAccount:
       app.kind = AppKind::kOfficialAccount;
       app.app_id = in.official_account().app_id();
+      app.token_source = ConvertTokenSource(in.official_account().token_source());
       secret = &in.official_account().secret();
+      break;
+    case pb::App::kWebsiteApp:
+      app.kind = AppKind::kWebsiteApp;
+      app.app_id = in.website_app().app_id();
+      secret = &in.website_app().secret();
+      break;
+    case pb::App::kMobileApp:
+      app.kind = AppKind::kMobileApp;
+      app.app_id = in.mobile_app().app_id();
+      secret = &in.mobile_app().secret();
       break;
     case pb::App::kWecomApp:
       app.kind = AppKind::kWeComApp;
@@ -164,7 +180,14 @@ absl::StatusOr<App> ConvertApp(const pb::App& in, const EnvLookup& env) {
       secret = &in.wecom_app().secret();
       break;
     case pb::App::KIND_NOT_SET:
-      return FieldError(prefix, "needs one of mini_program, official_account, wecom_app");
+      return FieldError(prefix,
+                        "needs one of mini_program, official_account, wecom_app, website_app, "
+                        "mobile_app");
+  }
+  if (app.token_service_enabled && !HasAccessToken(app.kind)) {
+    return FieldError(absl::StrCat(prefix, ".token_service_enabled"),
+                      absl::StrCat("a ", AppKindName(app.kind),
+                                   " has no access token to hand out; remove the field"));
   }
   // The kind's message, e.g. apps["shop"].mini_program.
   const std::string kind = absl::StrCat(prefix, ".", AppKindName(app.kind));
@@ -227,8 +250,16 @@ absl::string_view AppKindName(AppKind kind) {
       return "official_account";
     case AppKind::kWeComApp:
       return "wecom_app";
+    case AppKind::kWebsiteApp:
+      return "website_app";
+    case AppKind::kMobileApp:
+      return "mobile_app";
   }
   return "unknown";
+}
+
+bool HasAccessToken(AppKind kind) {
+  return kind != AppKind::kWebsiteApp && kind != AppKind::kMobileApp;
 }
 
 std::string RedisAddress::ToString() const {

@@ -15,10 +15,21 @@
 
 namespace wxgate::config {
 
-enum class AppKind { kMiniProgram, kOfficialAccount, kWeComApp };
+enum class AppKind { kMiniProgram, kOfficialAccount, kWeComApp, kWebsiteApp, kMobileApp };
 
-// "mini_program", "official_account", "wecom_app": the config's own words.
+// "mini_program", "official_account", "wecom_app", "website_app",
+// "mobile_app": the config's own words.
 absl::string_view AppKindName(AppKind kind);
+
+// Whether an app of `kind` has an access token of its own (website and
+// mobile apps only exchange users' codes).
+bool HasAccessToken(AppKind kind);
+
+// Where a WeChat app's access token comes from (config.proto TokenSource).
+enum class TokenSource {
+  kClassic,  // GET cgi-bin/token
+  kStable,   // POST cgi-bin/stable_token
+};
 
 // One configured app, secret resolved. Never log `secret`.
 struct App {
@@ -32,6 +43,8 @@ struct App {
   // Lowercase host patterns ("shop.example.com", "*.example.com"); empty: any.
   std::vector<std::string> allowed_page_hosts;
   bool token_service_enabled = false;
+  // Mini programs and Official Accounts only; the others have kClassic.
+  TokenSource token_source = TokenSource::kClassic;
 };
 
 // Each section's members start at the defaults (defaults.h), which is what

@@ -57,9 +57,50 @@ wechat::Callback<IssuedCredential> ToFetched(FetchCallback done) {
 template <class Client>
 cache::Fetcher TokenFetcher(Client* client, std::string app, std::string id, std::string secret) {
   return [client, app = std::move(app), id = std::move(id), secret = std::move(secret)](
-             absl::Time deadline, FetchCallback done) {
-    client->FetchToken(id, secret, deadline,
+             cache::FetchRequest request, FetchCallback done) {
+    client->FetchToken(id, secret, request.deadline,
                        ToFetched(ToFetchResult(app, "access token", std::move(done))));
+  };
+}
+
+// A stable-token fetcher: cgi-bin/stable_token in normal mode, which hands
+// back the token WeChat holds. When that is the very token the fetch replaces
+// because it was rejected, WeChat has not noticed what made it fail (a leak
+// revoked, a secret reset): only a forced refresh brings a new one, and
+// `budget` says whether one may run now.
+cache::Fetcher StableTokenFetcher(wechat::WeChatClient* client, const Clock* clock,
+                                  std::shared_ptr<ForcedRefreshBudget> budget, std::string app,
+                                  std::string id, std::string secret) {
+  return [client, clock, budget = std::move(budget), app = std::move(app), id = std::move(id),
+          secret = std::move(secret)](cache::FetchRequest request, FetchCallback done) {
+    FetchCallback result = ToFetchResult(app, "access token", std::move(done));
+    client->FetchStableToken(
+        id, secret, /*force_refresh=*/false, request.deadline,
+        [client, clock, budget, app, id, secret, request,
+         result = std::move(result)](absl::StatusOr<IssuedCredential> issued) mutable {
+          if (!issued.ok() || !request.rejected.has_value() || issued->value != *request.rejected) {
+            return ToFetched(std::move(result))(std::move(issued));
+          }
+          const absl::Time now = clock->Now();
+          if (absl::Status refused = budget->Spend(now); !refused.ok()) {
+            return std::move(result)(refused);
+          }
+          Log(LogSeverity::kWarning,
+              "app %s: WeChat handed back the rejected stable access token; forcing a refresh "
+              "(%d of %d today), which retires the token for every system that uses it",
+              app, budget->SpentOn(now), ForcedRefreshBudget::kPerDay);
+          client->FetchStableToken(
+              id, secret, /*force_refresh=*/true, request.deadline,
+              [rejected = *request.rejected,
+               result = std::move(result)](absl::StatusOr<IssuedCredential> forced) mutable {
+                if (forced.ok() && forced->value == rejected) {
+                  return std::move(result)(MakeError(
+                      absl::StatusCode::kUnavailable, reason::kWechatTokenRejected,
+                      "WeChat handed back the rejected access token even on a forced refresh"));
+                }
+                ToFetched(std::move(result))(std::move(forced));
+              });
+        });
   };
 }
 
@@ -75,19 +116,20 @@ template <class Client>
 cache::Fetcher TicketFetcher(std::string app, absl::string_view what,
                              cache::TokenCache::Entry* token, Client* client,
                              TicketEndpoint<Client> fetch) {
-  return
-      [app = std::move(app), what, token, client, fetch](absl::Time deadline, FetchCallback done) {
-        cache::CallWithToken<IssuedCredential>(
-            *token, deadline,
-            [client, fetch, deadline](const std::string& value,
-                                      wechat::Callback<IssuedCredential> attempt_done) {
-              (client->*fetch)(value, deadline, std::move(attempt_done));
-            },
-            [](const absl::StatusOr<IssuedCredential>& outcome) {
-              return wechat::IsTokenRejected(outcome.status());
-            },
-            ToFetched(ToFetchResult(app, what, std::move(done))));
-      };
+  return [app = std::move(app), what, token, client, fetch](cache::FetchRequest request,
+                                                            FetchCallback done) {
+    const absl::Time deadline = request.deadline;
+    cache::CallWithToken<IssuedCredential>(
+        *token, deadline,
+        [client, fetch, deadline](const std::string& value,
+                                  wechat::Callback<IssuedCredential> attempt_done) {
+          (client->*fetch)(value, deadline, std::move(attempt_done));
+        },
+        [](const absl::StatusOr<IssuedCredential>& outcome) {
+          return wechat::IsTokenRejected(outcome.status());
+        },
+        ToFetched(ToFetchResult(app, what, std::move(done))));
+  };
 }
 
 }  // namespace
@@ -100,8 +142,16 @@ void AppCredentials::Add(const config::App& app) {
   switch (app.kind) {
     case config::AppKind::kMiniProgram:
     case config::AppKind::kOfficialAccount:
-      entries.token = &cache_.Register(cache::WeChatTokenKey(id, secret),
-                                       TokenFetcher(&wechat_, name, id, secret));
+      if (app.token_source == config::TokenSource::kStable) {
+        std::shared_ptr<ForcedRefreshBudget>& budget = budgets_[id];
+        if (budget == nullptr) budget = std::make_shared<ForcedRefreshBudget>();
+        entries.token =
+            &cache_.Register(cache::WeChatStableTokenKey(id, secret),
+                             StableTokenFetcher(&wechat_, &clock_, budget, name, id, secret));
+      } else {
+        entries.token = &cache_.Register(cache::WeChatTokenKey(id, secret),
+                                         TokenFetcher(&wechat_, name, id, secret));
+      }
       if (app.kind == config::AppKind::kOfficialAccount) {
         entries.jsapi_ticket =
             &cache_.Register(cache::WeChatJsapiTicketKey(id, secret),
@@ -125,6 +175,9 @@ void AppCredentials::Add(const config::App& app) {
       }
       break;
     }
+    case config::AppKind::kWebsiteApp:
+    case config::AppKind::kMobileApp:
+      break;  // users' codes only: no access token, no ticket
   }
   for (const cache::TokenCache::Entry* entry :
        {entries.token, entries.jsapi_ticket, entries.agent_ticket}) {

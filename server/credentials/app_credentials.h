@@ -7,7 +7,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "server/cache/token_cache.h"
+#include "server/common/clock.h"
 #include "server/config/config.h"
+#include "server/credentials/forced_refresh_budget.h"
 #include "server/wechat/wechat_client.h"
 #include "server/wecom/wecom_client.h"
 
@@ -16,7 +18,9 @@ namespace wxgate::credentials {
 // The token-cache entries of one configured app. Null where the app's kind
 // has no such credential.
 struct AppEntries {
-  // cgi-bin/token (WeChat) or cgi-bin/gettoken (WeCom) with the app's secret.
+  // cgi-bin/token or cgi-bin/stable_token (WeChat, by the app's
+  // token_source) or cgi-bin/gettoken (WeCom) with the app's secret. Null for
+  // website and mobile apps, which have no access token.
   cache::TokenCache::Entry* token = nullptr;
   // The ticket wx.config is signed with: an official account's jsapi ticket,
   // or a WeCom corp's (fetched with this app's token).
@@ -30,6 +34,12 @@ struct AppEntries {
 // token endpoints, tickets from the ticket endpoints with the app's token
 // (compare-and-refresh and one retry when the token is rejected).
 //
+// A stable token (TokenSource::kStable) is fetched in normal mode; when
+// WeChat hands back the very token the fetch replaces because it was
+// rejected, the fetcher forces a refresh within the app's
+// ForcedRefreshBudget, and otherwise fails the fetch with the budget's
+// WECHAT_TOKEN_REJECTED. Every forced refresh is logged with the day's count.
+//
 // Errors the fetchers report that retrying cannot heal (FAILED_PRECONDITION
 // WECHAT_APP_MISCONFIGURED, PERMISSION_DENIED WECHAT_API_UNAUTHORIZED: an app
 // not allowed the ticket API) are marked as configuration errors, so the
@@ -39,12 +49,14 @@ struct AppEntries {
 // afterwards (the map no longer changes). Everything passed in outlives it.
 class AppCredentials {
  public:
-  AppCredentials(cache::TokenCache& cache, wechat::WeChatClient& wechat, wecom::WeComClient& wecom)
-      : cache_(cache), wechat_(wechat), wecom_(wecom) {}
+  AppCredentials(cache::TokenCache& cache, wechat::WeChatClient& wechat, wecom::WeComClient& wecom,
+                 const Clock& clock)
+      : cache_(cache), wechat_(wechat), wecom_(wecom), clock_(clock) {}
 
   void Add(const config::App& app);
 
-  // The entries of `app`, never null; `token` is set for every kind.
+  // The entries of `app`, never null; `token` is set for every kind with an
+  // access token (config::HasAccessToken).
   // INTERNAL (CREDENTIAL_NOT_CONFIGURED) when `app` was never added: the
   // directory and the credentials disagree, a wiring bug. The message does
   // not name the app: callers name it once (WithApp).
@@ -54,7 +66,11 @@ class AppCredentials {
   cache::TokenCache& cache_;
   wechat::WeChatClient& wechat_;
   wecom::WeComClient& wecom_;
+  const Clock& clock_;
   absl::flat_hash_map<std::string, AppEntries> by_app_;
+  // The forced-refresh budgets of stable tokens, by app id: apps configured
+  // twice with one id share WeChat's limits.
+  absl::flat_hash_map<std::string, std::shared_ptr<ForcedRefreshBudget>> budgets_;
 };
 
 }  // namespace wxgate::credentials

@@ -94,6 +94,12 @@ void WxgateServices::RegisterAll(Server& server, const Backends& b) {
                 Serve("GetExternalContact", b.identity, &Identity::GetExternalContact));
   server.Handle(&identity_, &IdentitySvc::RequestBatchGetKfCustomers,
                 Serve("BatchGetKfCustomers", b.identity, &Identity::BatchGetKfCustomers));
+  server.Handle(&identity_, &IdentitySvc::RequestExchangeOAuthCode,
+                Serve("ExchangeOAuthCode", b.identity, &Identity::ExchangeOAuthCode));
+  server.Handle(&identity_, &IdentitySvc::RequestGetFollower,
+                Serve("GetFollower", b.identity, &Identity::GetFollower));
+  server.Handle(&identity_, &IdentitySvc::RequestBatchGetFollowers,
+                Serve("BatchGetFollowers", b.identity, &Identity::BatchGetFollowers));
   server.Handle(&signature_, &Signature::RequestSignJsapiConfig,
                 Serve("SignJsapiConfig", b.signer, &signature::Signer::SignJsapiConfig));
   server.Handle(&signature_, &Signature::RequestSignAgentConfig,

@@ -187,21 +187,21 @@ v1::GetPhoneNumberResponse PhoneResponse(wechat::PhoneInfo phone) {
   return response;
 }
 
-// The ids of a batch, each checked, duplicates dropped: WeCom would answer
-// (or reject) each copy.
+// The ids of a batch (request field `field`), each checked, duplicates
+// dropped: upstream would answer (or reject) each copy.
 absl::StatusOr<std::vector<std::string>> UniqueIds(
-    const google::protobuf::RepeatedPtrField<std::string>& ids) {
-  if (ids.empty()) return InvalidField("external_userids", "required: 1 to 100 ids");
+    absl::string_view field, const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  if (ids.empty())
+    return InvalidField(field, absl::StrCat("required: 1 to ", kMaxBatchIds, " ids"));
   if (static_cast<size_t>(ids.size()) > kMaxBatchIds) {
-    return InvalidField("external_userids",
+    return InvalidField(field,
                         absl::StrCat(ids.size(), " ids; at most ", kMaxBatchIds, " per call"));
   }
   std::vector<std::string> unique;
   unique.reserve(ids.size());
   absl::flat_hash_set<absl::string_view> seen;
   for (int i = 0; i < ids.size(); ++i) {
-    if (absl::Status bad =
-            CheckToken(absl::StrCat("external_userids[", i, "]"), ids[i], kMaxIdBytes);
+    if (absl::Status bad = CheckToken(absl::StrCat(field, "[", i, "]"), ids[i], kMaxIdBytes);
         !bad.ok()) {
       return bad;
     }
@@ -267,6 +267,47 @@ void OnContactPage(std::unique_ptr<ContactFlow> flow, const std::string& cursor,
                             absl::StrCat("more than ", flow->max_pages, " pages of follow users")));
   }
   FetchContactPage(std::move(flow), page->next_cursor);
+}
+
+v1::ExchangeOAuthCodeResponse OAuthResponse(const wechat::OAuthGrant& grant) {
+  v1::ExchangeOAuthCodeResponse response;
+  response.set_openid(grant.openid);
+  response.set_unionid(grant.unionid);
+  response.set_scope(grant.scope);
+  response.set_is_snapshot_user(grant.snapshot_user);
+  return response;
+}
+
+// Whether an exchange's grant lets wxgate read the user's profile: a
+// website's snsapi_login or an Official Account's snsapi_userinfo, or any
+// mobile-app login. A snapshot page's virtual user has nothing to read.
+bool ProfileReadable(const config::App& app, const wechat::OAuthGrant& grant) {
+  if (grant.snapshot_user) return false;
+  return app.kind == AppKind::kMobileApp || wechat::ScopeAllowsUserInfo(grant.scope);
+}
+
+// The second step of ExchangeOAuthCode: sns/userinfo with the user's own
+// token, an idempotent read (the code is already spent, so a busy WeChat is
+// worth a retry here). The token goes out of scope with this call.
+void ReadProfile(const Identity::Deps& d, const RetryPolicy& policy, const Upstream& up,
+                 wechat::OAuthGrant grant, Reply<v1::ExchangeOAuthCodeResponse> reply) {
+  v1::ExchangeOAuthCodeResponse response = OAuthResponse(grant);
+  RetryIdempotent<wechat::UserProfile>(
+      *d.scheduler, *d.clock, up.deadline, policy, wechat::IsRetryable,
+      [up, client = d.wechat, token = std::move(grant.user_token),
+       openid = std::move(grant.openid)](Callback<wechat::UserProfile> attempt_done) {
+        up.Track(client,
+                 client->GetUserProfile(token, openid, up.deadline, std::move(attempt_done)));
+      },
+      [response = std::move(response),
+       reply = std::move(reply)](absl::StatusOr<wechat::UserProfile> profile) mutable {
+        if (!profile.ok()) return std::move(reply)(profile.status());
+        *response.mutable_user_info() = std::move(profile->info);
+        // An Official Account's grant may lack the unionid its profile has.
+        if (response.unionid().empty()) response.set_unionid(std::move(profile->unionid));
+        std::move(reply)(std::move(response));
+      },
+      up.cancel);
 }
 
 }  // namespace
@@ -410,7 +451,8 @@ void Identity::GetExternalContact(RequestScope& scope, const v1::GetExternalCont
 void Identity::BatchGetKfCustomers(RequestScope& scope,
                                    const v1::BatchGetKfCustomersRequest& request,
                                    Reply<v1::BatchGetKfCustomersResponse> reply) const {
-  absl::StatusOr<std::vector<std::string>> ids = UniqueIds(request.external_userids());
+  absl::StatusOr<std::vector<std::string>> ids =
+      UniqueIds("external_userids", request.external_userids());
   const config::App* app = Open(*d_.apps, "BatchGetKfCustomers", {AppKind::kWeComApp},
                                 request.app(), {ids.status()}, reply);
   if (app == nullptr) return;
@@ -423,6 +465,62 @@ void Identity::BatchGetKfCustomers(RequestScope& scope,
           const std::string& token, absl::Time deadline,
           Callback<v1::BatchGetKfCustomersResponse> done) {
         return client->BatchGetKfCustomers(token, *ids, context, deadline, std::move(done));
+      },
+      std::move(reply));
+}
+
+void Identity::ExchangeOAuthCode(RequestScope& scope, const v1::ExchangeOAuthCodeRequest& request,
+                                 Reply<v1::ExchangeOAuthCodeResponse> reply) const {
+  const config::App* app =
+      Open(*d_.apps, "ExchangeOAuthCode",
+           {AppKind::kOfficialAccount, AppKind::kWebsiteApp, AppKind::kMobileApp}, request.app(),
+           {CheckToken("code", request.code(), kMaxCodeBytes)}, reply);
+  if (app == nullptr) return;
+  const Upstream up = Upstream::For(scope);
+  // No retry of the exchange, whatever the failure: the code may be spent.
+  const wechat::TransferId id = d_.wechat->ExchangeOAuthCode(
+      app->app_id, app->secret, request.code(), up.deadline,
+      [d = d_, policy = options_.retry, up, app, with_user_info = request.with_user_info(),
+       reply = std::move(reply)](absl::StatusOr<wechat::OAuthGrant> grant) mutable {
+        if (!grant.ok()) return std::move(reply)(grant.status());
+        if (!with_user_info || !ProfileReadable(*app, *grant)) {
+          return std::move(reply)(OAuthResponse(*grant));
+        }
+        ReadProfile(d, policy, up, *std::move(grant), std::move(reply));
+      });
+  up.Track(d_.wechat, id);
+}
+
+void Identity::GetFollower(RequestScope& scope, const v1::GetFollowerRequest& request,
+                           Reply<v1::Follower> reply) const {
+  const config::App* app = Open(*d_.apps, "GetFollower", {AppKind::kOfficialAccount}, request.app(),
+                                {CheckToken("openid", request.openid(), kMaxIdBytes)}, reply);
+  if (app == nullptr) return;
+  std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
+  if (!up) return;
+  RetriedRead<v1::Follower>(
+      d_, options_.retry, *up, d_.wechat,
+      [client = d_.wechat, openid = request.openid()](const std::string& token, absl::Time deadline,
+                                                      Callback<v1::Follower> done) {
+        return client->GetFollower(token, openid, deadline, std::move(done));
+      },
+      std::move(reply));
+}
+
+void Identity::BatchGetFollowers(RequestScope& scope, const v1::BatchGetFollowersRequest& request,
+                                 Reply<v1::BatchGetFollowersResponse> reply) const {
+  absl::StatusOr<std::vector<std::string>> ids = UniqueIds("openids", request.openids());
+  const config::App* app = Open(*d_.apps, "BatchGetFollowers", {AppKind::kOfficialAccount},
+                                request.app(), {ids.status()}, reply);
+  if (app == nullptr) return;
+  std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
+  if (!up) return;
+  RetriedRead<v1::BatchGetFollowersResponse>(
+      d_, options_.retry, *up, d_.wechat,
+      [client = d_.wechat, ids = std::make_shared<const std::vector<std::string>>(*std::move(ids))](
+          const std::string& token, absl::Time deadline,
+          Callback<v1::BatchGetFollowersResponse> done) {
+        return client->BatchGetFollowers(token, *ids, deadline, std::move(done));
       },
       std::move(reply));
 }

@@ -23,7 +23,8 @@ struct IdentityOptions {
   // Decrypted data whose watermark is older than this is refused;
   // InfiniteDuration: no limit.
   absl::Duration max_watermark_age = absl::InfiniteDuration();
-  // Idempotent reads (externalcontact/get, kf/customer/batchget) only.
+  // Idempotent reads (externalcontact/get, kf/customer/batchget,
+  // sns/userinfo, cgi-bin/user/info and batchget) only.
   RetryPolicy retry;
   // externalcontact/get pages followed at most (500 follow users each).
   int max_contact_pages = 20;
@@ -62,6 +63,12 @@ class Identity {
                           Reply<v1::GetExternalContactResponse> reply) const;
   void BatchGetKfCustomers(RequestScope& scope, const v1::BatchGetKfCustomersRequest& request,
                            Reply<v1::BatchGetKfCustomersResponse> reply) const;
+  void ExchangeOAuthCode(RequestScope& scope, const v1::ExchangeOAuthCodeRequest& request,
+                         Reply<v1::ExchangeOAuthCodeResponse> reply) const;
+  void GetFollower(RequestScope& scope, const v1::GetFollowerRequest& request,
+                   Reply<v1::Follower> reply) const;
+  void BatchGetFollowers(RequestScope& scope, const v1::BatchGetFollowersRequest& request,
+                         Reply<v1::BatchGetFollowersResponse> reply) const;
 
  private:
   Deps d_;

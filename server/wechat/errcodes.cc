@@ -46,6 +46,9 @@ Mapping Classify(EndpointKind kind, int64_t errcode) {
     case 41008:
       return {C::kInvalidArgument, reason::kWechatInvalidCode,
               "the code is invalid, expired, already used or for another app"};
+    case 40003:
+      return {C::kInvalidArgument, reason::kWechatInvalidOpenid,
+              "the openid is not a user of this app"};
     case 40096:
       return {C::kInvalidArgument, reason::kWecomInvalidExternalUserid,
               "the external userid is invalid"};

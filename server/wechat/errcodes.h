@@ -19,6 +19,7 @@ enum class EndpointKind { kCredential, kTokenCall, kNoToken };
 //   40001 on a credential endpoint, 40002, 40013, 40056, 40091, 40125, 40164,
 //   41002, 41004, 60020                  FAILED_PRECONDITION WECHAT_APP_MISCONFIGURED
 //   40029, 40163, 41008                  INVALID_ARGUMENT   WECHAT_INVALID_CODE
+//   40003                                INVALID_ARGUMENT   WECHAT_INVALID_OPENID
 //   40096                                INVALID_ARGUMENT   WECOM_INVALID_EXTERNAL_USERID
 //   84061                                NOT_FOUND          WECOM_NO_RELATIONSHIP
 //   60111                                NOT_FOUND          WECOM_USER_NOT_FOUND

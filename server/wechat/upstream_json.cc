@@ -88,18 +88,26 @@ absl::StatusOr<JsonObject> JsonObject::Object(absl::string_view key, Need need) 
   return JsonObject(object, endpoint_, PathOf(key));
 }
 
-absl::StatusOr<std::vector<JsonObject>> JsonObject::ObjectArray(absl::string_view key,
-                                                                Need need) const {
-  std::vector<JsonObject> out;
+absl::StatusOr<std::optional<simdjson::dom::array>> JsonObject::ArrayAt(absl::string_view key,
+                                                                        Need need) const {
   simdjson::dom::element value;
   if (Find(key, value) != simdjson::SUCCESS) {
-    if (need == Need::kOptional) return out;
+    if (need == Need::kOptional) return std::nullopt;
     return BadField(key, "is missing");
   }
   simdjson::dom::array array;
   if (value.get_array().get(array) != simdjson::SUCCESS) return BadField(key, "is not an array");
+  return array;
+}
+
+absl::StatusOr<std::vector<JsonObject>> JsonObject::ObjectArray(absl::string_view key,
+                                                                Need need) const {
+  absl::StatusOr<std::optional<simdjson::dom::array>> array = ArrayAt(key, need);
+  if (!array.ok()) return array.status();
+  std::vector<JsonObject> out;
+  if (!array->has_value()) return out;
   size_t index = 0;
-  for (simdjson::dom::element item : array) {
+  for (simdjson::dom::element item : **array) {
     simdjson::dom::object object;
     const std::string item_path = absl::StrCat(PathOf(key), "[", index++, "]");
     if (item.get_object().get(object) != simdjson::SUCCESS) {
@@ -112,20 +120,31 @@ absl::StatusOr<std::vector<JsonObject>> JsonObject::ObjectArray(absl::string_vie
 
 absl::StatusOr<std::vector<std::string>> JsonObject::StringArray(absl::string_view key,
                                                                  Need need) const {
+  absl::StatusOr<std::optional<simdjson::dom::array>> array = ArrayAt(key, need);
+  if (!array.ok()) return array.status();
   std::vector<std::string> out;
-  simdjson::dom::element value;
-  if (Find(key, value) != simdjson::SUCCESS) {
-    if (need == Need::kOptional) return out;
-    return BadField(key, "is missing");
-  }
-  simdjson::dom::array array;
-  if (value.get_array().get(array) != simdjson::SUCCESS) return BadField(key, "is not an array");
-  for (simdjson::dom::element item : array) {
+  if (!array->has_value()) return out;
+  for (simdjson::dom::element item : **array) {
     std::string_view text;
     if (item.get_string().get(text) != simdjson::SUCCESS) {
       return BadField(key, "holds a non-string");
     }
     out.emplace_back(text);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<int64_t>> JsonObject::IntArray(absl::string_view key, Need need) const {
+  absl::StatusOr<std::optional<simdjson::dom::array>> array = ArrayAt(key, need);
+  if (!array.ok()) return array.status();
+  std::vector<int64_t> out;
+  if (!array->has_value()) return out;
+  for (simdjson::dom::element item : **array) {
+    int64_t number = 0;
+    if (item.get_int64().get(number) != simdjson::SUCCESS) {
+      return BadField(key, "holds a non-integer");
+    }
+    out.push_back(number);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ class JsonObject {
   absl::StatusOr<JsonObject> Object(absl::string_view key, Need need) const;
   absl::StatusOr<std::vector<JsonObject>> ObjectArray(absl::string_view key, Need need) const;
   absl::StatusOr<std::vector<std::string>> StringArray(absl::string_view key, Need need) const;
+  absl::StatusOr<std::vector<int64_t>> IntArray(absl::string_view key, Need need) const;
 
   // UPSTREAM_BAD_RESPONSE for `key` of this object.
   absl::Status BadField(absl::string_view key, absl::string_view problem) const;
@@ -46,11 +48,53 @@ class JsonObject {
  private:
   // NO_SUCH_FIELD when absent or null.
   simdjson::error_code Find(absl::string_view key, simdjson::dom::element& out) const;
+  // The array at `key`; nullopt when it is optional and absent.
+  absl::StatusOr<std::optional<simdjson::dom::array>> ArrayAt(absl::string_view key,
+                                                              Need need) const;
   std::string PathOf(absl::string_view key) const;
 
   simdjson::dom::object object_;
   absl::string_view endpoint_;
   std::string path_;
+};
+
+// Copies the optional fields of one object into a typed answer, each through
+// its setter; the first error wins and the rest are skipped:
+//   absl::Status status = OptionalFields(object)
+//       .Str("name", [&](std::string v) { out.set_name(std::move(v)); })
+//       .Int("type", [&](int64_t v) { out.set_type(v); })
+//       .status();
+class OptionalFields {
+ public:
+  explicit OptionalFields(const JsonObject& object) : object_(object) {}
+
+  template <typename Set>
+  OptionalFields& Str(absl::string_view key, Set set, size_t max_bytes = 4096) {
+    if (!status_.ok()) return *this;
+    absl::StatusOr<std::string> value = object_.String(key, Need::kOptional, max_bytes);
+    if (value.ok()) {
+      set(*std::move(value));
+    } else {
+      status_ = value.status();
+    }
+    return *this;
+  }
+  template <typename Set>
+  OptionalFields& Int(absl::string_view key, Set set) {
+    if (!status_.ok()) return *this;
+    absl::StatusOr<int64_t> value = object_.Int(key, Need::kOptional, 0);
+    if (value.ok()) {
+      set(*value);
+    } else {
+      status_ = value.status();
+    }
+    return *this;
+  }
+  absl::Status status() const { return status_; }
+
+ private:
+  const JsonObject& object_;
+  absl::Status status_;
 };
 
 // A WeChat / WeCom JSON answer that passed the checks every endpoint shares:

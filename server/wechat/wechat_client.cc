@@ -15,6 +15,19 @@ TransferId WeChatClient::FetchToken(absl::string_view app_id, absl::string_view 
       EndpointKind::kCredential, CredentialParser("access_token"), std::move(done));
 }
 
+TransferId WeChatClient::FetchStableToken(absl::string_view app_id, absl::string_view secret,
+                                          bool force_refresh, absl::Time deadline,
+                                          Callback<IssuedCredential> done) {
+  std::string body = "{\"grant_type\":\"client_credential\",\"appid\":";
+  AppendJsonString(body, app_id);
+  body.append(",\"secret\":");
+  AppendJsonString(body, secret);
+  body.append(force_refresh ? ",\"force_refresh\":true}" : ",\"force_refresh\":false}");
+  return CallJson<IssuedCredential>(
+      http_, PostRequest(base_url_, "cgi-bin/stable_token", {}, std::move(body), deadline),
+      EndpointKind::kCredential, CredentialParser("access_token"), std::move(done));
+}
+
 TransferId WeChatClient::FetchJsapiTicket(absl::string_view access_token, absl::Time deadline,
                                           Callback<IssuedCredential> done) {
   return CallJson<IssuedCredential>(
@@ -54,6 +67,59 @@ TransferId WeChatClient::GetPhoneNumber(absl::string_view access_token, absl::st
   request.single_use = true;  // the code is spent once WeChat has read it
   return CallJson<PhoneInfo>(http_, std::move(request), EndpointKind::kTokenCall, ParsePhoneInfo,
                              std::move(done));
+}
+
+TransferId WeChatClient::ExchangeOAuthCode(absl::string_view app_id, absl::string_view secret,
+                                           absl::string_view code, absl::Time deadline,
+                                           Callback<OAuthGrant> done) {
+  upstream::HttpRequest request = GetRequest(
+      base_url_, "sns/oauth2/access_token",
+      {{"appid", app_id}, {"secret", secret}, {"code", code}, {"grant_type", "authorization_code"}},
+      deadline);
+  request.single_use = true;  // the code is spent once WeChat has read it
+  // 40001 here means the app's secret, as on a token endpoint.
+  return CallJson<OAuthGrant>(http_, std::move(request), EndpointKind::kCredential, ParseOAuthGrant,
+                              std::move(done));
+}
+
+TransferId WeChatClient::GetUserProfile(absl::string_view user_token, absl::string_view openid,
+                                        absl::Time deadline, Callback<UserProfile> done) {
+  return CallJson<UserProfile>(
+      http_,
+      GetRequest(base_url_, "sns/userinfo",
+                 {{"access_token", user_token}, {"openid", openid}, {"lang", "zh_CN"}}, deadline),
+      EndpointKind::kNoToken,
+      [openid = std::string(openid)](const UpstreamJson& json) {
+        return ParseUserProfile(json, openid);
+      },
+      std::move(done));
+}
+
+TransferId WeChatClient::GetFollower(absl::string_view access_token, absl::string_view openid,
+                                     absl::Time deadline, Callback<v1::Follower> done) {
+  return CallJson<v1::Follower>(
+      http_,
+      GetRequest(base_url_, "cgi-bin/user/info",
+                 {{"access_token", access_token}, {"openid", openid}, {"lang", "zh_CN"}}, deadline),
+      EndpointKind::kTokenCall, ParseFollower, std::move(done));
+}
+
+TransferId WeChatClient::BatchGetFollowers(absl::string_view access_token,
+                                           const std::vector<std::string>& openids,
+                                           absl::Time deadline,
+                                           Callback<v1::BatchGetFollowersResponse> done) {
+  std::string body = "{\"user_list\":[";
+  for (size_t i = 0; i < openids.size(); ++i) {
+    body.append(i == 0 ? "{\"openid\":" : ",{\"openid\":");
+    AppendJsonString(body, openids[i]);
+    body.append(",\"lang\":\"zh_CN\"}");
+  }
+  body.append("]}");
+  return CallJson<v1::BatchGetFollowersResponse>(
+      http_,
+      PostRequest(base_url_, "cgi-bin/user/info/batchget", {{"access_token", access_token}},
+                  std::move(body), deadline),
+      EndpointKind::kTokenCall, ParseFollowers, std::move(done));
 }
 
 }  // namespace wxgate::wechat

@@ -2,6 +2,7 @@
 #define WXGATE_SERVER_WECHAT_WECHAT_CLIENT_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -9,6 +10,7 @@
 #include "absl/time/time.h"
 #include "server/upstream/http_client.h"
 #include "server/wechat/replies.h"
+#include "server/wechat/user_replies.h"
 
 namespace wxgate::wechat {
 
@@ -34,6 +36,14 @@ class WeChatClient {
   TransferId FetchToken(absl::string_view app_id, absl::string_view secret, absl::Time deadline,
                         Callback<IssuedCredential> done);
 
+  // POST cgi-bin/stable_token. Normal mode hands back the token WeChat
+  // holds while it is valid (no other holder's token is retired); with
+  // `force_refresh` WeChat retires it at once and issues another, at most once
+  // per 30 s and 20 times a day per app: callers go through the token cache.
+  TransferId FetchStableToken(absl::string_view app_id, absl::string_view secret,
+                              bool force_refresh, absl::Time deadline,
+                              Callback<IssuedCredential> done);
+
   // GET cgi-bin/ticket/getticket?type=jsapi (official accounts).
   TransferId FetchJsapiTicket(absl::string_view access_token, absl::Time deadline,
                               Callback<IssuedCredential> done);
@@ -47,6 +57,26 @@ class WeChatClient {
   TransferId GetPhoneNumber(absl::string_view access_token, absl::string_view code,
                             absl::string_view openid, absl::Time deadline,
                             Callback<PhoneInfo> done);
+
+  // GET sns/oauth2/access_token: a web-authorization code (Official Account,
+  // website or mobile app) for the user's openid and own access token. The
+  // code is spent once the request reaches WeChat.
+  TransferId ExchangeOAuthCode(absl::string_view app_id, absl::string_view secret,
+                               absl::string_view code, absl::Time deadline,
+                               Callback<OAuthGrant> done);
+
+  // GET sns/userinfo with a user's own token (OAuthGrant::user_token).
+  TransferId GetUserProfile(absl::string_view user_token, absl::string_view openid,
+                            absl::Time deadline, Callback<UserProfile> done);
+
+  // GET cgi-bin/user/info: one user of an Official Account.
+  TransferId GetFollower(absl::string_view access_token, absl::string_view openid,
+                         absl::Time deadline, Callback<v1::Follower> done);
+
+  // POST cgi-bin/user/info/batchget: at most 100 users of an Official Account.
+  TransferId BatchGetFollowers(absl::string_view access_token,
+                               const std::vector<std::string>& openids, absl::Time deadline,
+                               Callback<v1::BatchGetFollowersResponse> done);
 
   void Cancel(TransferId id) { http_.Cancel(id); }
 

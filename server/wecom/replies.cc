@@ -4,57 +4,14 @@
 #include <vector>
 
 #include "server/wechat/replies.h"
+#include "server/wechat/user_replies.h"
 
 namespace wxgate::wecom {
 namespace {
 
 using wechat::JsonObject;
 using wechat::Need;
-
-// Copies string fields; the first error wins.
-class Reader {
- public:
-  explicit Reader(const JsonObject& object) : object_(object) {}
-
-  template <typename Set>
-  Reader& Str(absl::string_view key, Set set, size_t max_bytes = 4096) {
-    if (!status_.ok()) return *this;
-    absl::StatusOr<std::string> value = object_.String(key, Need::kOptional, max_bytes);
-    if (value.ok()) {
-      set(*std::move(value));
-    } else {
-      status_ = value.status();
-    }
-    return *this;
-  }
-  template <typename Set>
-  Reader& Int(absl::string_view key, Set set) {
-    if (!status_.ok()) return *this;
-    absl::StatusOr<int64_t> value = object_.Int(key, Need::kOptional, 0);
-    if (value.ok()) {
-      set(*value);
-    } else {
-      status_ = value.status();
-    }
-    return *this;
-  }
-  absl::Status status() const { return status_; }
-
- private:
-  const JsonObject& object_;
-  absl::Status status_;
-};
-
-v1::Gender ToGender(int64_t value) {
-  switch (value) {
-    case 1:
-      return v1::GENDER_MALE;
-    case 2:
-      return v1::GENDER_FEMALE;
-    default:
-      return v1::GENDER_UNSPECIFIED;
-  }
-}
+using wechat::OptionalFields;
 
 v1::ExternalContactType ToContactType(int64_t value) {
   switch (value) {
@@ -69,7 +26,7 @@ v1::ExternalContactType ToContactType(int64_t value) {
 
 absl::Status ReadFollowUser(const JsonObject& in, v1::FollowUser& out) {
   absl::Status status =
-      Reader(in)
+      OptionalFields(in)
           .Str("userid", [&](std::string v) { out.set_userid(std::move(v)); })
           .Str("remark", [&](std::string v) { out.set_remark(std::move(v)); })
           .Str("description", [&](std::string v) { out.set_description(std::move(v)); })
@@ -89,7 +46,7 @@ absl::Status ReadFollowUser(const JsonObject& in, v1::FollowUser& out) {
   for (const JsonObject& tag_in : *tags) {
     v1::ExternalContactTag* tag = out.add_tags();
     absl::Status tag_status =
-        Reader(tag_in)
+        OptionalFields(tag_in)
             .Str("group_name", [&](std::string v) { tag->set_group_name(std::move(v)); })
             .Str("tag_name", [&](std::string v) { tag->set_tag_name(std::move(v)); })
             .Str("tag_id", [&](std::string v) { tag->set_tag_id(std::move(v)); })
@@ -129,12 +86,12 @@ absl::StatusOr<std::string> ParseExternalContactPage(const wechat::UpstreamJson&
   absl::StatusOr<JsonObject> contact = root.Object("external_contact", Need::kRequired);
   if (!contact.ok()) return contact.status();
   absl::Status status =
-      Reader(*contact)
+      OptionalFields(*contact)
           .Str("external_userid", [&](std::string v) { out.set_external_userid(std::move(v)); })
           .Str("unionid", [&](std::string v) { out.set_unionid(std::move(v)); })
           .Str("name", [&](std::string v) { out.set_name(std::move(v)); })
           .Int("type", [&](int64_t v) { out.set_type(ToContactType(v)); })
-          .Int("gender", [&](int64_t v) { out.set_gender(ToGender(v)); })
+          .Int("gender", [&](int64_t v) { out.set_gender(wechat::GenderOf(v)); })
           .Str("corp_name", [&](std::string v) { out.set_corp_name(std::move(v)); })
           .Str("corp_full_name", [&](std::string v) { out.set_corp_full_name(std::move(v)); })
           .Str("position", [&](std::string v) { out.set_position(std::move(v)); })
@@ -161,12 +118,12 @@ absl::StatusOr<v1::BatchGetKfCustomersResponse> ParseKfCustomers(const wechat::U
   for (const JsonObject& in : *customers) {
     v1::KfCustomer* customer = out.add_customers();
     absl::Status status =
-        Reader(in)
+        OptionalFields(in)
             .Str("external_userid",
                  [&](std::string v) { customer->set_external_userid(std::move(v)); })
             .Str("nickname", [&](std::string v) { customer->set_nickname(std::move(v)); })
             .Str("avatar", [&](std::string v) { customer->set_avatar(std::move(v)); })
-            .Int("gender", [&](int64_t v) { customer->set_gender(ToGender(v)); })
+            .Int("gender", [&](int64_t v) { customer->set_gender(wechat::GenderOf(v)); })
             .Str("unionid", [&](std::string v) { customer->set_unionid(std::move(v)); })
             .status();
     if (!status.ok()) return status;
@@ -175,12 +132,12 @@ absl::StatusOr<v1::BatchGetKfCustomersResponse> ParseKfCustomers(const wechat::U
     absl::StatusOr<JsonObject> channels = context->Object("wechat_channels", Need::kOptional);
     if (!channels.ok()) return channels.status();
     v1::KfEnterSessionContext parsed;
-    status = Reader(*context)
+    status = OptionalFields(*context)
                  .Str("scene", [&](std::string v) { parsed.set_scene(std::move(v)); })
                  .Str("scene_param", [&](std::string v) { parsed.set_scene_param(std::move(v)); })
                  .status();
     if (!status.ok()) return status;
-    status = Reader(*channels)
+    status = OptionalFields(*channels)
                  .Str("nickname",
                       [&](std::string v) { parsed.set_wechat_channels_nickname(std::move(v)); })
                  .Int("scene",

@@ -38,7 +38,9 @@ class FakeFetcher {
   }
 
   Fetcher AsFetcher() {
-    return [this](absl::Time deadline, FetchCallback done) { OnFetch(deadline, std::move(done)); };
+    return [this](FetchRequest request, FetchCallback done) {
+      OnFetch(std::move(request), std::move(done));
+    };
   }
 
   // Completes inline from now on (null: queue again).
@@ -54,6 +56,11 @@ class FakeFetcher {
   size_t pending() const {
     absl::MutexLock lock(&mu_);
     return pending_.size();
+  }
+  // FetchRequest::rejected of each call, in order.
+  std::vector<std::optional<std::string>> rejected() const {
+    absl::MutexLock lock(&mu_);
+    return rejected_;
   }
   std::vector<absl::Time> deadlines() const {
     absl::MutexLock lock(&mu_);
@@ -93,12 +100,13 @@ class FakeFetcher {
     return !pending_.empty() || stopped_;
   }
 
-  void OnFetch(absl::Time deadline, FetchCallback done) {
+  void OnFetch(FetchRequest request, FetchCallback done) {
     std::optional<absl::StatusOr<FetchedValue>> answer;
     {
       absl::MutexLock lock(&mu_);
       ++calls_;
-      deadlines_.push_back(deadline);
+      deadlines_.push_back(request.deadline);
+      rejected_.push_back(std::move(request.rejected));
       if (auto_answer_) {
         answer = auto_answer_(calls_);
       } else {
@@ -111,6 +119,7 @@ class FakeFetcher {
   mutable absl::Mutex mu_;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::optional<std::string>> rejected_ ABSL_GUARDED_BY(mu_);
   std::deque<FetchCallback> pending_ ABSL_GUARDED_BY(mu_);
   Answer auto_answer_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

@@ -20,7 +20,7 @@ struct Warm {
     cache = *TokenCache::Create(store, RealClock::Get(), scheduler);
     for (int i = 0; i < 64; ++i) {
       TokenCache::Entry& entry =
-          cache->Register(absl::StrCat("k", i), [](absl::Time, FetchCallback done) {
+          cache->Register(absl::StrCat("k", i), [](FetchRequest, FetchCallback done) {
             std::move(done)(FetchedValue{.value = "TOKEN", .expires_in = absl::Hours(2)});
           });
       entry.Get(absl::InfiniteFuture(), [](absl::StatusOr<TokenCache::ValueRef>) {});

@@ -52,6 +52,28 @@ TEST_F(RefreshTest, RefreshOfTheCurrentValueFetches) {
   EXPECT_THAT(recorder.Summary(), ElementsAre("T2"));
 }
 
+// A fetcher learns which value it replaces because upstream rejected it (a
+// stable token's fetcher forces a refresh when upstream hands that value
+// back), and that an ordinary fetch replaces none.
+TEST_F(RefreshTest, TheFetcherIsToldTheValueUpstreamRejected) {
+  Warm("T1");
+  Recorder recorder;
+  entry_.Refresh("T1", absl::InfiniteFuture(), recorder.Callback());
+  // A failed fetch leaves the value rejected: the next fetch is told again.
+  ASSERT_TRUE(fetcher_.Complete(absl::UnavailableError("busy")));
+  h_.scheduler.AdvanceBy(absl::Seconds(2));
+  Recorder retry;
+  entry_.Get(absl::InfiniteFuture(), retry.Callback());
+  ASSERT_TRUE(fetcher_.Complete("T2", kTwoHours));
+  ASSERT_EQ(ValueOf(retry.last()), "T2");
+  h_.scheduler.AdvanceBy(kTwoHours - absl::Minutes(5));  // into the refresh window
+  Recorder ahead;
+  entry_.Get(absl::InfiniteFuture(), ahead.Callback());
+  ASSERT_TRUE(fetcher_.Complete("T3", kTwoHours));
+  EXPECT_THAT(fetcher_.rejected(), ElementsAre(std::nullopt, std::optional<std::string>("T1"),
+                                               std::optional<std::string>("T1"), std::nullopt));
+}
+
 TEST_F(RefreshTest, StaleRefreshAfterSomeoneRefreshedAnswersTheNewValueWithoutFetching) {
   Warm("T1");
   Recorder first;

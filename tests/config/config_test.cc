@@ -96,6 +96,56 @@ TEST(ConfigTest, LoadsGoodConfigWithDefaults) {
   EXPECT_EQ(settings->FindApp("nope"), nullptr);
 }
 
+TEST(ConfigTest, WebsiteAndMobileAppsAndTokenSources) {
+  absl::StatusOr<Settings> settings = Parse(R"pb(
+    listen_address: "127.0.0.1:0"
+    apps {
+      name: "web"
+      website_app {
+        app_id: "wxweb0000000000001"
+        secret { value: "web-secret-value" }
+      }
+    }
+    apps {
+      name: "ios"
+      mobile_app {
+        app_id: "wxios0000000000001"
+        secret { value: "ios-secret-value" }
+      }
+    }
+    apps {
+      name: "oa"
+      official_account {
+        app_id: "wxoa00000000000001"
+        secret { value: "oa-secret-value" }
+        token_source: TOKEN_SOURCE_STABLE
+      }
+    }
+    apps {
+      name: "shop"
+      mini_program {
+        app_id: "wx1234567890abcdef"
+        secret { value: "shop-secret-value" }
+        token_source: TOKEN_SOURCE_CLASSIC
+      }
+    }
+  )pb");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  const App* web = settings->FindApp("web");
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->kind, AppKind::kWebsiteApp);
+  EXPECT_EQ(web->app_id, "wxweb0000000000001");
+  EXPECT_EQ(web->secret, "web-secret-value");
+  EXPECT_FALSE(HasAccessToken(web->kind));
+  const App* ios = settings->FindApp("ios");
+  ASSERT_NE(ios, nullptr);
+  EXPECT_EQ(ios->kind, AppKind::kMobileApp);
+  EXPECT_EQ(AppKindName(ios->kind), "mobile_app");
+  EXPECT_EQ(settings->FindApp("oa")->token_source, TokenSource::kStable);
+  EXPECT_EQ(settings->FindApp("shop")->token_source, TokenSource::kClassic);
+  EXPECT_TRUE(HasAccessToken(AppKind::kOfficialAccount));
+}
+
 TEST(ConfigTest, SecretFromFileDropsTrailingNewline) {
   std::string path = ::testing::TempDir() + "/oa_secret";
   std::ofstream(path) << "file-secret-value\n";
@@ -200,6 +250,18 @@ INSTANTIATE_TEST_SUITE_P(
             "BadHostPattern",
             R"(listen_address: "127.0.0.1:0" apps { name: "oa" official_account { app_id: "wx1" secret { value: "dev-secret" } } allowed_page_hosts: "https://x.com/" })",
             "apps[\"oa\"].allowed_page_hosts"},
+        BadCase{
+            "TokenServiceOfAWebsite",
+            R"(listen_address: "127.0.0.1:0" apps { name: "web" website_app { app_id: "wx1" secret { value: "dev-secret" } } token_service_enabled: true })",
+            "apps[\"web\"].token_service_enabled: a website_app has no access token"},
+        BadCase{
+            "MobileAppWithoutSecret",
+            R"(listen_address: "127.0.0.1:0" apps { name: "ios" mobile_app { app_id: "wx1" } })",
+            "apps[\"ios\"].mobile_app.secret: required"},
+        BadCase{
+            "UnknownTokenSource",
+            R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" token_source: TOKEN_SOURCE_FAST secret { value: "dev-secret" } } })",
+            "TOKEN_SOURCE_FAST"},
         BadCase{
             "SecretWithSpace",
             R"(listen_address: "127.0.0.1:0" apps { name: "x" mini_program { app_id: "wx1" secret { value: "dev secret" } } })",

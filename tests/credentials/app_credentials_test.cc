@@ -74,10 +74,22 @@ TEST_F(AppCredentialsTest, EachKindGetsTheEntriesItNeeds) {
   EXPECT_EQ(contacts.token->key(), cache::WeComTokenKey(test::kCorpId, "0", "SECRET-contacts"));
   ASSERT_NE(contacts.jsapi_ticket, nullptr);
   EXPECT_EQ(contacts.agent_ticket, nullptr);
+
+  for (absl::string_view users_only : {"web", "ios"}) {
+    const AppEntries& entries = Entries(users_only);
+    EXPECT_EQ(entries.token, nullptr) << users_only;
+    EXPECT_EQ(entries.jsapi_ticket, nullptr) << users_only;
+  }
+
+  const AppEntries& stable = Entries("stable");
+  ASSERT_NE(stable.token, nullptr);
+  EXPECT_EQ(stable.token->key(),
+            cache::WeChatStableTokenKey(test::kStableOaAppId, "SECRET-stable"));
+  ASSERT_NE(stable.jsapi_ticket, nullptr);
 }
 
 TEST_F(AppCredentialsTest, NoKeyHoldsASecret) {
-  for (absl::string_view name : {"mini", "oa", "cs", "contacts"}) {
+  for (absl::string_view name : {"mini", "oa", "cs", "contacts", "web", "ios", "stable"}) {
     const AppEntries& entries = Entries(name);
     for (const cache::TokenCache::Entry* entry :
          {entries.token, entries.jsapi_ticket, entries.agent_ticket}) {

@@ -113,6 +113,10 @@ const v1::Secret* SecretOf(const v1::App& app) {
       return &app.official_account().secret();
     case v1::App::kWecomApp:
       return &app.wecom_app().secret();
+    case v1::App::kWebsiteApp:
+      return &app.website_app().secret();
+    case v1::App::kMobileApp:
+      return &app.mobile_app().secret();
     case v1::App::KIND_NOT_SET:
       break;
   }

@@ -1,5 +1,6 @@
 // The parsing of every upstream answer: wechat::UpstreamJson::FromBody, then
-// each typed parser of server/wechat/replies.h and server/wecom/replies.h.
+// each typed parser of server/wechat/replies.h, server/wechat/user_replies.h
+// and server/wecom/replies.h.
 //
 // Input: one byte choosing the endpoint the body is read as coming from,
 // then the body. The byte is one of (readable corpus files)
@@ -10,8 +11,12 @@
 //   w cgi-bin/miniprogram/jscode2session
 //   e cgi-bin/externalcontact/get
 //   k cgi-bin/kf/customer/batchget
-// or any other byte b: endpoint b % 7 of that list, endpoint kind
-// (b / 7) % 3. Every parser is then run over the answer, the one that
+//   o sns/oauth2/access_token   (credential endpoint: 40001 is the secret)
+//   u sns/userinfo              (no app token)
+//   f cgi-bin/user/info
+//   b cgi-bin/user/info/batchget
+// or any other byte b: endpoint b % 11 of that list, endpoint kind
+// (b / 11) % 3. Every parser is then run over the answer, the one that
 // belongs to the endpoint first; they are pure, so order does not matter.
 //
 // Invariants: no crash; FromBody fails only with UNAVAILABLE
@@ -30,6 +35,7 @@
 #include "server/wechat/errcodes.h"
 #include "server/wechat/replies.h"
 #include "server/wechat/upstream_json.h"
+#include "server/wechat/user_replies.h"
 #include "server/wecom/replies.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -52,6 +58,10 @@ constexpr Endpoint kEndpoints[] = {
     {'w', "cgi-bin/miniprogram/jscode2session", EndpointKind::kTokenCall},
     {'e', "cgi-bin/externalcontact/get", EndpointKind::kTokenCall},
     {'k', "cgi-bin/kf/customer/batchget", EndpointKind::kTokenCall},
+    {'o', "sns/oauth2/access_token", EndpointKind::kCredential},
+    {'u', "sns/userinfo", EndpointKind::kNoToken},
+    {'f', "cgi-bin/user/info", EndpointKind::kTokenCall},
+    {'b', "cgi-bin/user/info/batchget", EndpointKind::kTokenCall},
 };
 constexpr size_t kEndpointCount = sizeof(kEndpoints) / sizeof(kEndpoints[0]);
 
@@ -64,7 +74,17 @@ constexpr absl::string_view kVocabulary[] = {
     "cgi-bin/miniprogram/jscode2session",
     "cgi-bin/externalcontact/get",
     "cgi-bin/kf/customer/batchget",
+    "sns/oauth2/access_token",
+    "sns/userinfo",
+    "cgi-bin/user/info/batchget",
     "access_token",
+    "is_snapshotuser",
+    "headimgurl",
+    "subscribe_time",
+    "subscribe_scene",
+    "qr_scene_str",
+    "tagid_list",
+    "user_info_list",
     "expires_in",
     "session_key",
     "phone_info",
@@ -120,6 +140,8 @@ Class ExpectedClass(EndpointKind kind, int64_t errcode) {
     case 40163:
     case 41008:
       return {C::kInvalidArgument, reason::kWechatInvalidCode};
+    case 40003:
+      return {C::kInvalidArgument, reason::kWechatInvalidOpenid};
     case 40096:
       return {C::kInvalidArgument, reason::kWecomInvalidExternalUserid};
     case 84061:
@@ -292,6 +314,37 @@ void RunParsers(const Endpoint& endpoint, absl::string_view body, const wechat::
       case 6: {
         absl::StatusOr<v1::BatchGetKfCustomersResponse> customers = wecom::ParseKfCustomers(json);
         status = customers.status();
+        break;
+      }
+      case 7: {
+        absl::StatusOr<wechat::OAuthGrant> grant = wechat::ParseOAuthGrant(json);
+        status = grant.status();
+        if (grant.ok()) {
+          FUZZ_CHECK(!grant->openid.empty() && grant->openid.size() <= 128 &&
+                         grant->unionid.size() <= 128 && !grant->user_token.empty() &&
+                         grant->user_token.size() <= 2048,
+                     "grant accepted out of its limits");
+        }
+        break;
+      }
+      case 8: {
+        absl::StatusOr<wechat::UserProfile> profile = wechat::ParseUserProfile(json, "OPENID");
+        status = profile.status();
+        FUZZ_CHECK(!profile.ok() || profile->unionid.size() <= 128,
+                   "profile accepted out of its limits");
+        break;
+      }
+      case 9: {
+        absl::StatusOr<v1::Follower> follower = wechat::ParseFollower(json);
+        status = follower.status();
+        FUZZ_CHECK(
+            !follower.ok() || (!follower->openid().empty() && follower->openid().size() <= 128),
+            "follower accepted without an openid");
+        break;
+      }
+      case 10: {
+        absl::StatusOr<v1::BatchGetFollowersResponse> followers = wechat::ParseFollowers(json);
+        status = followers.status();
         break;
       }
     }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -53,6 +54,16 @@ class FakeHttpClient final : public upstream::HttpClient {
     AnswerJson(endpoint, absl::StrCat(R"({"errcode":)", errcode, R"(,"errmsg":"canned"})"));
   }
 
+  // Answers every request to `endpoint` with `answer(request)` from now on,
+  // ahead of canned answers: an upstream whose answer depends on what was
+  // asked (a stable token's force_refresh). Runs under the client's lock:
+  // it must not call the client.
+  using Responder = std::function<Result(const upstream::HttpRequest&)>;
+  void Respond(absl::string_view endpoint, Responder answer) {
+    absl::MutexLock lock(&mu_);
+    responders_[std::string(endpoint)] = std::move(answer);
+  }
+
   // What the real client reports when a connection is refused or reset:
   // UNAVAILABLE UPSTREAM_UNAVAILABLE.
   static Result TransportFailure(absl::string_view endpoint) {
@@ -74,7 +85,9 @@ class FakeHttpClient final : public upstream::HttpClient {
   TransferId Start(upstream::HttpRequest request, upstream::HttpCallback done) override {
     absl::MutexLock lock(&mu_);
     const TransferId id = next_id_++;
-    Result result = NextAnswerLocked(request.endpoint);
+    auto responder = responders_.find(request.endpoint);
+    Result result = responder != responders_.end() ? responder->second(request)
+                                                   : NextAnswerLocked(request.endpoint);
     requests_.push_back(request);
     in_flight_.push_back(Transfer{.id = id,
                                   .endpoint = request.endpoint,
@@ -186,6 +199,7 @@ class FakeHttpClient final : public upstream::HttpClient {
   mutable absl::Mutex mu_;
   TransferId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<std::string, std::deque<Canned>> answers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Responder> responders_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> held_ ABSL_GUARDED_BY(mu_);
   std::deque<Transfer> in_flight_ ABSL_GUARDED_BY(mu_);
   std::vector<upstream::HttpRequest> requests_ ABSL_GUARDED_BY(mu_);

@@ -29,6 +29,11 @@ inline constexpr absl::string_view kAgentTicket = "cgi-bin/ticket/get";
 inline constexpr absl::string_view kWeComCode2Session = "cgi-bin/miniprogram/jscode2session";
 inline constexpr absl::string_view kExternalContact = "cgi-bin/externalcontact/get";
 inline constexpr absl::string_view kKfBatchGet = "cgi-bin/kf/customer/batchget";
+inline constexpr absl::string_view kStableToken = "cgi-bin/stable_token";
+inline constexpr absl::string_view kOAuthToken = "sns/oauth2/access_token";
+inline constexpr absl::string_view kUserInfo = "sns/userinfo";
+inline constexpr absl::string_view kFollowerInfo = "cgi-bin/user/info";
+inline constexpr absl::string_view kFollowersBatch = "cgi-bin/user/info/batchget";
 
 // Canned answers, shaped as WeChat and WeCom document them.
 inline std::string TokenBody(absl::string_view token, int expires_in = 7200) {
@@ -45,6 +50,9 @@ inline std::string TicketBody(absl::string_view ticket, int expires_in = 7200) {
 inline constexpr absl::string_view kMiniAppId = "wx4f4bc4dec97d474b";
 inline constexpr absl::string_view kOaAppId = "wxoffice000000001";
 inline constexpr absl::string_view kCorpId = "wwcorp00000000001";
+inline constexpr absl::string_view kWebAppId = "wxwebsite00000001";
+inline constexpr absl::string_view kMobileAppId = "wxmobile000000001";
+inline constexpr absl::string_view kStableOaAppId = "wxstable000000001";
 inline config::App TestApp(absl::string_view name, config::AppKind kind, absl::string_view id) {
   config::App app;
   app.name = std::string(name);
@@ -63,7 +71,14 @@ inline std::vector<config::App> TestApps() {
   cs.agent_id = 1000002;
   // The corp's customer-contact secret: no agent.
   config::App contacts = TestApp("contacts", config::AppKind::kWeComApp, kCorpId);
-  return {mini, oa, cs, contacts};
+  // Users' codes only: no access token.
+  config::App web = TestApp("web", config::AppKind::kWebsiteApp, kWebAppId);
+  config::App ios = TestApp("ios", config::AppKind::kMobileApp, kMobileAppId);
+  // An Official Account whose token is cgi-bin/stable_token's.
+  config::App stable = TestApp("stable", config::AppKind::kOfficialAccount, kStableOaAppId);
+  stable.token_source = config::TokenSource::kStable;
+  stable.token_service_enabled = true;
+  return {mini, oa, cs, contacts, web, ios, stable};
 }
 
 // What the logic classes (Identity, Signer, TokenHandout) stand on, with the
@@ -107,7 +122,7 @@ struct FakeUpstream {
   wecom::WeComClient wecom{http, "https://qyapi.weixin.qq.com"};
   const std::vector<config::App> apps = TestApps();
   const config::AppDirectory directory{apps};
-  credentials::AppCredentials credentials{*cache.cache, wechat, wecom};
+  credentials::AppCredentials credentials{*cache.cache, wechat, wecom, cache.clock};
 };
 
 }  // namespace wxgate::test

@@ -98,6 +98,7 @@ TEST(ErrcodeTest, EveryDocumentedClassMapsAsTheReadmeSays) {
       {40029, kCall, C::kInvalidArgument, reason::kWechatInvalidCode},
       {40163, kCall, C::kInvalidArgument, reason::kWechatInvalidCode},
       {41008, kCall, C::kInvalidArgument, reason::kWechatInvalidCode},
+      {40003, kCall, C::kInvalidArgument, reason::kWechatInvalidOpenid},
       {40096, kCall, C::kInvalidArgument, reason::kWecomInvalidExternalUserid},
       {84061, kCall, C::kNotFound, reason::kWecomNoRelationship},
       {60111, kCall, C::kNotFound, reason::kWecomUserNotFound},

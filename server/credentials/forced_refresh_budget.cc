@@ -1,0 +1,60 @@
+#include "server/credentials/forced_refresh_budget.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+#include "server/common/reasons.h"
+
+namespace wxgate::credentials {
+namespace {
+
+constexpr int64_t kUtcPlus8Seconds = 8 * 3600;
+constexpr int64_t kSecondsPerDay = 86400;
+
+// Euclidean division: days before the epoch count down, not toward zero.
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+}  // namespace
+
+int64_t ForcedRefreshBudget::DayOf(absl::Time t) {
+  return FloorDiv(absl::ToUnixSeconds(t) + kUtcPlus8Seconds, kSecondsPerDay);
+}
+
+int ForcedRefreshBudget::SpentOn(absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  return DayOf(now) == day_ ? spent_ : 0;
+}
+
+absl::Status ForcedRefreshBudget::Spend(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  const int64_t today = DayOf(now);
+  if (today != day_) {
+    day_ = today;
+    spent_ = 0;
+  }
+  const std::string spent = absl::StrCat(spent_);
+  if (now - last_ < kMinSpacing) {
+    return MakeError(
+        absl::StatusCode::kUnavailable, reason::kWechatTokenRejected,
+        absl::StrCat("WeChat handed back the access token it rejected, and the last forced "
+                     "refresh was ",
+                     absl::FormatDuration(now - last_), " ago: WeChat allows one per ",
+                     absl::FormatDuration(kMinSpacing), ", the next in ",
+                     absl::FormatDuration(last_ + kMinSpacing - now)),
+        {{"forced_refreshes_today", spent}});
+  }
+  if (spent_ >= kPerDay) {
+    return MakeError(
+        absl::StatusCode::kUnavailable, reason::kWechatTokenRejected,
+        absl::StrCat("WeChat handed back the access token it rejected, and today's ", kPerDay,
+                     " forced refreshes (WeChat's limit) are spent; the count starts over at "
+                     "00:00 China Standard Time"),
+        {{"forced_refreshes_today", spent}});
+  }
+  last_ = now;
+  ++spent_;
+  return absl::OkStatus();
+}
+
+}  // namespace wxgate::credentials
