@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -63,6 +64,33 @@ class ErrorCollector : public google::protobuf::io::ErrorCollector {
   std::string errors_;
 };
 
+struct WeChatAppConfig {
+  Emulator::AppKind kind;
+  const std::string* app_id;
+  const wxgate::config::v1::Secret* secret;
+};
+
+// The WeChat app a config entry describes, if it is one.
+std::optional<WeChatAppConfig> WeChatAppOf(const wxgate::config::v1::App& app) {
+  using Kind = Emulator::AppKind;
+  switch (app.kind_case()) {
+    case wxgate::config::v1::App::kMiniProgram:
+      return WeChatAppConfig{Kind::kMiniProgram, &app.mini_program().app_id(),
+                             &app.mini_program().secret()};
+    case wxgate::config::v1::App::kOfficialAccount:
+      return WeChatAppConfig{Kind::kOfficialAccount, &app.official_account().app_id(),
+                             &app.official_account().secret()};
+    case wxgate::config::v1::App::kWebsiteApp:
+      return WeChatAppConfig{Kind::kWebsiteApp, &app.website_app().app_id(),
+                             &app.website_app().secret()};
+    case wxgate::config::v1::App::kMobileApp:
+      return WeChatAppConfig{Kind::kMobileApp, &app.mobile_app().app_id(),
+                             &app.mobile_app().secret()};
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace
 
 absl::Status RegisterAppsFromConfig(absl::string_view path, Emulator& emulator) {
@@ -77,16 +105,10 @@ absl::Status RegisterAppsFromConfig(absl::string_view path, Emulator& emulator) 
   }
   for (const wxgate::config::v1::App& app : config.apps()) {
     absl::Status status;
-    if (app.has_mini_program() || app.has_official_account()) {
-      const bool mini = app.has_mini_program();
-      const std::string& app_id =
-          mini ? app.mini_program().app_id() : app.official_account().app_id();
-      absl::StatusOr<std::string> secret = ResolveSecret(
-          mini ? app.mini_program().secret() : app.official_account().secret(), app.name());
+    if (std::optional<WeChatAppConfig> wechat = WeChatAppOf(app)) {
+      absl::StatusOr<std::string> secret = ResolveSecret(*wechat->secret, app.name());
       if (!secret.ok()) return secret.status();
-      status = emulator.RegisterWeChatApp(
-          mini ? Emulator::AppKind::kMiniProgram : Emulator::AppKind::kOfficialAccount, app_id,
-          *secret);
+      status = emulator.RegisterWeChatApp(wechat->kind, *wechat->app_id, *secret);
     } else if (app.has_wecom_app()) {
       absl::StatusOr<std::string> secret = ResolveSecret(app.wecom_app().secret(), app.name());
       if (!secret.ok()) return secret.status();

@@ -1,18 +1,15 @@
 // The control API (/_emu/...): registering apps, logging users in, minting
 // codes and encrypted data, moving time, revoking tokens. See README.md.
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tests/emulator/control_util.h"
 #include "tests/emulator/crypto.h"
 #include "tests/emulator/emulator.h"
 #include "tests/support/json.h"
-
-// Shorthand for the many "bail out with a 400" checks below.
-#define EMU_ASSIGN_OR_400(lhs, expr)                        \
-  auto lhs##_or = (expr);                                   \
-  if (!lhs##_or.ok()) return BadRequest(lhs##_or.status()); \
-  auto lhs = *std::move(lhs##_or) /* NOLINT(bugprone-macro-parentheses): lhs is a name */
 
 namespace wxgate::emulator {
 namespace {
@@ -25,17 +22,27 @@ Reply Emulator::AddApp(const Request& request) {
   EMU_ASSIGN_OR_400(body, ParseObject(request.body));
   EMU_ASSIGN_OR_400(kind, RequiredString(body, "kind"));
   EMU_ASSIGN_OR_400(secret, RequiredString(body, "secret"));
+  EMU_ASSIGN_OR_400(open_platform, OptionalString(body, "open_platform"));
+  static constexpr std::pair<absl::string_view, AppKind> kWeChatKinds[] = {
+      {"mini_program", AppKind::kMiniProgram},
+      {"official_account", AppKind::kOfficialAccount},
+      {"website_app", AppKind::kWebsiteApp},
+      {"mobile_app", AppKind::kMobileApp}};
   absl::Status status;
-  if (kind == "mini_program" || kind == "official_account") {
+  auto wechat = std::find_if(std::begin(kWeChatKinds), std::end(kWeChatKinds),
+                             [&](const auto& entry) { return entry.first == kind; });
+  if (wechat != std::end(kWeChatKinds)) {
     EMU_ASSIGN_OR_400(app_id, RequiredString(body, "app_id"));
-    status = RegisterWeChatApp(
-        kind == "mini_program" ? AppKind::kMiniProgram : AppKind::kOfficialAccount, app_id, secret);
+    status = RegisterWeChatApp(wechat->second, app_id, secret, open_platform);
   } else if (kind == "wecom_app") {
+    // A corp's unionids come with each contact (person + open_platform).
+    if (!open_platform.empty()) return BadRequest("open_platform is for WeChat apps");
     EMU_ASSIGN_OR_400(corp_id, RequiredString(body, "corp_id"));
     EMU_ASSIGN_OR_400(agent_id, OptionalInt(body, "agent_id", 0));
     status = RegisterWeComApp(corp_id, agent_id, secret);
   } else {
-    return BadRequest("kind must be mini_program, official_account or wecom_app");
+    return BadRequest(
+        "kind must be mini_program, official_account, website_app, mobile_app or wecom_app");
   }
   if (!status.ok()) return BadRequest(status);
   return JsonReply(R"({"ok":true})");
@@ -44,8 +51,6 @@ Reply Emulator::AddApp(const Request& request) {
 Reply Emulator::Login(const Request& request) {
   EMU_ASSIGN_OR_400(body, ParseObject(request.body));
   EMU_ASSIGN_OR_400(app_id, RequiredString(body, "app_id"));
-  EMU_ASSIGN_OR_400(openid, OptionalString(body, "openid"));
-  EMU_ASSIGN_OR_400(unionid, OptionalString(body, "unionid"));
   EMU_ASSIGN_OR_400(keep, OptionalBool(body, "keep_session_key", false));
   // A given session_key (e.g. the official sample's) replaces the random one.
   EMU_ASSIGN_OR_400(given_key, OptionalString(body, "session_key"));
@@ -60,20 +65,20 @@ Reply Emulator::Login(const Request& request) {
   if (app == wechat_apps_.end() || app->second.kind != AppKind::kMiniProgram) {
     return BadRequest("app_id is not a registered mini program");
   }
-  if (openid.empty()) openid = absl::StrCat("o", RandomString(27, kTokenAlphabet));
-  WeChatUser& user = app->second.users[openid];
-  if (!unionid.empty()) user.unionid = unionid;
+  EMU_ASSIGN_OR_400(named, NamedUserOf(body, app_id, app->second.open_platform));
+  if (named.openid.empty()) named.openid = absl::StrCat("o", RandomString(27, kTokenAlphabet));
+  WeChatUser& user = RememberUser(app->second, named);
   // wx.login hands the user a new session key, which replaces the old one.
   if (!given_key.empty()) {
     user.session_key = given_key;
   } else if (!keep || user.session_key.empty()) {
     user.session_key = NewSessionKey();
   }
-  const std::string code = NewCode(Platform::kWeChat, app_id, openid, user.session_key);
+  const std::string code = NewCode(Platform::kWeChat, app_id, named.openid, user.session_key);
   test::JsonWriter json;
   json.BeginObject()
       .Field("code", code)
-      .Field("openid", openid)
+      .Field("openid", named.openid)
       .Field("unionid", user.unionid)
       .Field("session_key", user.session_key)
       .EndObject();
@@ -271,7 +276,10 @@ Reply Emulator::Expire(const Request& request) {
     if (what == "ticket") {
       app->second.jsapi_ticket.expires_at = now;
     } else {
-      for (const std::string& token : app->second.tokens) tokens_[token].expires_at = now;
+      for (const std::vector<std::string>* tokens :
+           {&app->second.tokens, &app->second.stable.tokens}) {
+        for (const std::string& token : *tokens) tokens_[token].expires_at = now;
+      }
     }
   } else {
     auto corp = corps_.find(corp_id);
@@ -319,6 +327,11 @@ Reply Emulator::Current(const Request& request) {
     current = &app->second.current_token;
     const Ticket& ticket = app->second.jsapi_ticket;
     json.Field("ticket", Now() < ticket.expires_at ? ticket.value : "");
+    const StableTokens& stable = app->second.stable;
+    json.Field("stable_token", stable.current)
+        .Field("stable_forced_today",
+               stable.forced_day == ChinaDay(Now()) ? stable.forced_today : int64_t{0})
+        .Field("stable_forced_total", stable.forced_total);
     if (!user.empty()) {
       auto found = app->second.users.find(user);
       json.Field("session_key", found == app->second.users.end() ? "" : found->second.session_key);
@@ -354,5 +367,3 @@ Reply Emulator::Current(const Request& request) {
 }
 
 }  // namespace wxgate::emulator
-
-#undef EMU_ASSIGN_OR_400

@@ -76,7 +76,7 @@ Reply Emulator::AddExternalContact(const Request& request) {
   absl::StatusOr<std::string> name = OptionalString(*body, "name");
   absl::StatusOr<int64_t> type = OptionalInt(*body, "type", 1);
   absl::StatusOr<int64_t> gender = OptionalInt(*body, "gender", 0);
-  absl::StatusOr<std::string> unionid = OptionalString(*body, "unionid");
+  absl::StatusOr<std::string> unionid = ContactUnionidOf(*body);
   absl::StatusOr<std::string> avatar = OptionalString(*body, "avatar");
   absl::StatusOr<std::string> corp_name = OptionalString(*body, "corp_name");
   absl::StatusOr<std::string> position = OptionalString(*body, "position");
@@ -94,7 +94,8 @@ Reply Emulator::AddExternalContact(const Request& request) {
       .Field("type", *type)
       .Field("gender", *gender);
   // WeCom only reveals a unionid for WeChat users (type 1).
-  if (*type == 1 && !unionid->empty()) contact.Field("unionid", *unionid);
+  const std::string shown_unionid = *type == 1 ? *unionid : "";
+  if (!shown_unionid.empty()) contact.Field("unionid", shown_unionid);
   if (*type == 2) {
     contact.Field("position", *position)
         .Field("corp_name", *corp_name)
@@ -126,7 +127,10 @@ Reply Emulator::AddExternalContact(const Request& request) {
   const size_t follow_users = entry.follow_users_json.size();
   corp->second.contacts[*external_userid] = std::move(entry);
   test::JsonWriter json;
-  json.BeginObject().Field("follow_users", static_cast<int64_t>(follow_users)).EndObject();
+  json.BeginObject()
+      .Field("follow_users", static_cast<int64_t>(follow_users))
+      .Field("unionid", shown_unionid)
+      .EndObject();
   return JsonReply(json.Take());
 }
 
@@ -137,7 +141,7 @@ Reply Emulator::AddKfCustomer(const Request& request) {
   absl::StatusOr<std::string> external_userid = RequiredString(*body, "external_userid");
   absl::StatusOr<std::string> nickname = OptionalString(*body, "nickname");
   absl::StatusOr<int64_t> gender = OptionalInt(*body, "gender", 0);
-  absl::StatusOr<std::string> unionid = OptionalString(*body, "unionid");
+  absl::StatusOr<std::string> unionid = ContactUnionidOf(*body);
   absl::StatusOr<std::string> avatar = OptionalString(*body, "avatar");
   absl::StatusOr<std::string> scene = OptionalString(*body, "scene");
   absl::StatusOr<std::string> scene_param = OptionalString(*body, "scene_param");
@@ -168,7 +172,9 @@ Reply Emulator::AddKfCustomer(const Request& request) {
   auto corp = corps_.find(*corp_id);
   if (corp == corps_.end()) return BadRequest("corp_id is not registered");
   corp->second.kf_customers[*external_userid] = KfCustomer{customer.Take(), context.Take()};
-  return JsonReply(R"({"ok":true})");
+  test::JsonWriter json;
+  json.BeginObject().Field("ok", true).Field("unionid", *unionid).EndObject();
+  return JsonReply(json.Take());
 }
 
 }  // namespace wxgate::emulator

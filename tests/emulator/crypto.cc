@@ -71,6 +71,13 @@ std::string Sha1Hex(absl::string_view data) {
   return out;
 }
 
+std::string Sha256(absl::string_view data) {
+  std::string digest(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         reinterpret_cast<unsigned char*>(digest.data()));
+  return digest;
+}
+
 absl::StatusOr<std::string> Aes128CbcEncrypt(absl::string_view key, absl::string_view iv,
                                              absl::string_view plaintext) {
   if (key.size() != 16 || iv.size() != 16) {

@@ -7,7 +7,7 @@
 #include "absl/strings/string_view.h"
 
 // The few primitives the emulator needs to play WeChat: random identifiers,
-// base64, SHA-1, AES-128-CBC. OpenSSL APIs that BoringSSL also has.
+// base64, SHA-1, SHA-256, AES-128-CBC. OpenSSL APIs that BoringSSL also has.
 namespace wxgate::emulator {
 
 std::string RandomBytes(size_t n);
@@ -25,6 +25,8 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text);
 
 // Lowercase hex SHA-1.
 std::string Sha1Hex(absl::string_view data);
+// The 32 raw bytes of SHA-256.
+std::string Sha256(absl::string_view data);
 
 // AES-128-CBC with PKCS#7 padding.
 absl::StatusOr<std::string> Aes128CbcEncrypt(absl::string_view key, absl::string_view iv,

@@ -56,8 +56,15 @@ absl::StatusOr<std::string> RequiredString(const test::JsonDoc& doc, absl::strin
   return value;
 }
 
+int64_t ChinaDay(absl::Time t) {
+  constexpr int64_t kDay = 86400;
+  const int64_t seconds = absl::ToUnixSeconds(t) + 8 * 3600;
+  return seconds >= 0 ? seconds / kDay : (seconds - kDay + 1) / kDay;
+}
+
 absl::Status Emulator::RegisterWeChatApp(AppKind kind, absl::string_view app_id,
-                                         absl::string_view secret) {
+                                         absl::string_view secret,
+                                         absl::string_view open_platform) {
   if (app_id.empty() || secret.empty()) {
     return absl::InvalidArgumentError("app_id and secret are required");
   }
@@ -65,6 +72,7 @@ absl::Status Emulator::RegisterWeChatApp(AppKind kind, absl::string_view app_id,
   WeChatApp& app = wechat_apps_[std::string(app_id)];
   app.kind = kind;
   app.secret = std::string(secret);
+  app.open_platform = std::string(open_platform);
   return absl::OkStatus();
 }
 

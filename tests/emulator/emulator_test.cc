@@ -43,6 +43,8 @@ TEST(EmulatorProcessTest, RegistersTheAppsOfAWxgateConfig) {
                                                       *secret_file, R"(" } } }
     apps { name: "crm" wecom_app { corp_id: "wwcorp0000000001" agent_id: 1000002
                                    secret { value: "value-secret" } } }
+    apps { name: "web" website_app { app_id: "wxweb0000000001" secret { value: "web-secret" } } }
+    apps { name: "ios" mobile_app { app_id: "wxios0000000001" secret { value: "ios-secret" } } }
   )"));
   ASSERT_TRUE(config.ok());
   EmulatorOptions options;
@@ -58,6 +60,18 @@ TEST(EmulatorProcessTest, RegistersTheAppsOfAWxgateConfig) {
     absl::StatusOr<HttpReply> reply = control.Get(query);
     ASSERT_TRUE(reply.ok()) << reply.status();
     EXPECT_FALSE(reply->json.Str("/access_token").empty()) << query << ": " << reply->body;
+  }
+  // Website and mobile apps have no app token: their codes show they exist.
+  for (auto [app_id, secret] :
+       {std::pair{"wxweb0000000001", "web-secret"}, {"wxios0000000001", "ios-secret"}}) {
+    absl::StatusOr<JsonDoc> code = control.PostJson(
+        "/_emu/oauth_code", absl::StrCat(R"({"app_id":")", app_id, R"(","person":"p"})"));
+    ASSERT_TRUE(code.ok()) << code.status();
+    absl::StatusOr<HttpReply> reply = control.Get(
+        absl::StrCat("/sns/oauth2/access_token?grant_type=authorization_code&appid=", app_id,
+                     "&secret=", secret, "&code=", code->Str("/code")));
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->json.Str("/openid"), code->Str("/openid")) << reply->body;
   }
 }
 

@@ -166,8 +166,16 @@ std::string DefaultErrmsg(int64_t errcode) {
       return "invalid access_token";
     case 42001:
       return "access_token expired";
+    case 40003:
+      return "invalid openid";
     case 40029:
       return "invalid code";
+    case 40163:
+      return "code been used";
+    case 47001:
+      return "data format error";
+    case 48001:
+      return "api unauthorized";
     case 45009:
       return "reach max api daily quota limit";
     case 45011:

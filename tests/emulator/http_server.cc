@@ -53,6 +53,11 @@ constexpr HttpServer::Route kUpstreamRoutes[] = {
     {"cgi-bin/ticket/getticket", "GET", Platform::kWeChat, &Emulator::WeChatTicket},
     {"sns/jscode2session", "GET", Platform::kWeChat, &Emulator::WeChatCode2Session},
     {"wxa/business/getuserphonenumber", "POST", Platform::kWeChat, &Emulator::WeChatPhoneNumber},
+    {"cgi-bin/stable_token", "POST", Platform::kWeChat, &Emulator::WeChatStableToken},
+    {"sns/oauth2/access_token", "GET", Platform::kWeChat, &Emulator::WeChatOAuthToken},
+    {"sns/userinfo", "GET", Platform::kWeChat, &Emulator::WeChatSnsUserInfo},
+    {"cgi-bin/user/info", "GET", Platform::kWeChat, &Emulator::WeChatUserInfo},
+    {"cgi-bin/user/info/batchget", "POST", Platform::kWeChat, &Emulator::WeChatUserInfoBatch},
     {"cgi-bin/gettoken", "GET", Platform::kWeCom, &Emulator::WeComToken},
     {"cgi-bin/get_jsapi_ticket", "GET", Platform::kWeCom, &Emulator::WeComJsapiTicket},
     {"cgi-bin/ticket/get", "GET", Platform::kWeCom, &Emulator::WeComAgentTicket},
@@ -326,6 +331,9 @@ Reply HttpServer::Control(const Request& request) {
     if (e == "_emu/phone_code") return emu.PhoneCode(request);
     if (e == "_emu/external_contacts") return emu.AddExternalContact(request);
     if (e == "_emu/kf_customers") return emu.AddKfCustomer(request);
+    if (e == "_emu/person") return emu.Person(request);
+    if (e == "_emu/oauth_code") return emu.OAuthCode(request);
+    if (e == "_emu/follow") return emu.Follow(request);
     if (e == "_emu/settings") return emu.UpdateSettings(request);
     if (e == "_emu/revoke") return emu.Revoke(request);
     if (e == "_emu/expire") return emu.Expire(request);

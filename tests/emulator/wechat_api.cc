@@ -1,5 +1,6 @@
 // The WeChat endpoints (api.weixin.qq.com), with the parameters, answers and
 // error codes of /work/shared/reference/wechat-api.md sections 1.1-1.5.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -12,7 +13,34 @@ namespace {
 
 constexpr Platform kWeChat = Platform::kWeChat;
 
+// stable_token's force mode: at most one refresh per spacing, so many a day.
+constexpr absl::Duration kForcedRefreshSpacing = absl::Seconds(30);
+constexpr int64_t kForcedRefreshesPerDay = 20;
+// Normal mode rotates the token once no more than this is left of it.
+constexpr int64_t kStableHandoverS = 300;
+
+// Website and mobile apps have no access token of their own.
+bool HasAccessToken(Emulator::AppKind kind) {
+  return kind == Emulator::AppKind::kMiniProgram || kind == Emulator::AppKind::kOfficialAccount;
+}
+
+test::JsonWriter TokenObject(absl::string_view token, int64_t expires_in) {
+  test::JsonWriter json;
+  json.BeginObject().Field("access_token", token).Field("expires_in", expires_in).EndObject();
+  return json;
+}
+
 }  // namespace
+
+std::optional<Reply> CodeExchangeParamError(const Request& request, absl::string_view code_param) {
+  if (!request.HasParam("appid")) return UpstreamError(kWeChat, 41002, "appid missing");
+  if (!request.HasParam("secret")) return UpstreamError(kWeChat, 41004, "appsecret missing");
+  if (request.Param(code_param).empty()) return UpstreamError(kWeChat, 41008, "missing code");
+  if (request.Param("grant_type") != "authorization_code") {
+    return UpstreamError(kWeChat, 40002, "invalid grant_type");
+  }
+  return std::nullopt;
+}
 
 Reply Emulator::WeChatToken(const Request& request) {
   if (request.Param("grant_type") != "client_credential") {
@@ -22,7 +50,9 @@ Reply Emulator::WeChatToken(const Request& request) {
   if (!request.HasParam("secret")) return UpstreamError(kWeChat, 41004, "appsecret missing");
   absl::MutexLock lock(&mu_);
   auto it = wechat_apps_.find(request.Param("appid"));
-  if (it == wechat_apps_.end()) return UpstreamError(kWeChat, 40013, "invalid appid");
+  if (it == wechat_apps_.end() || !HasAccessToken(it->second.kind)) {
+    return UpstreamError(kWeChat, 40013, "invalid appid");
+  }
   WeChatApp& app = it->second;
   if (request.Param("secret") != app.secret) {
     return UpstreamError(kWeChat, 40001,
@@ -38,12 +68,62 @@ Reply Emulator::WeChatToken(const Request& request) {
   }
   app.current_token = token;
   app.tokens.push_back(token);
-  test::JsonWriter json;
-  json.BeginObject()
-      .Field("access_token", token)
-      .Field("expires_in", settings_.token_ttl_s)
-      .EndObject();
-  return JsonReply(json.Take());
+  return JsonReply(TokenObject(token, settings_.token_ttl_s).Take());
+}
+
+Reply Emulator::WeChatStableToken(const Request& request) {
+  absl::StatusOr<test::JsonDoc> body = ParseObject(request.body);
+  if (!body.ok()) return UpstreamError(kWeChat, 47001, "data format error");
+  absl::StatusOr<std::string> grant_type = OptionalString(*body, "grant_type");
+  absl::StatusOr<std::string> app_id = OptionalString(*body, "appid");
+  absl::StatusOr<std::string> secret = OptionalString(*body, "secret");
+  absl::StatusOr<bool> force = OptionalBool(*body, "force_refresh", false);
+  if (!grant_type.ok() || !app_id.ok() || !secret.ok() || !force.ok()) {
+    return UpstreamError(kWeChat, 47001, "data format error");
+  }
+  if (*grant_type != "client_credential")
+    return UpstreamError(kWeChat, 40002, "invalid grant_type");
+  if (!body->Has("/appid")) return UpstreamError(kWeChat, 41002, "appid missing");
+  if (!body->Has("/secret")) return UpstreamError(kWeChat, 41004, "appsecret missing");
+  absl::MutexLock lock(&mu_);
+  auto it = wechat_apps_.find(*app_id);
+  if (it == wechat_apps_.end() || !HasAccessToken(it->second.kind)) {
+    return UpstreamError(kWeChat, 40013, "invalid appid");
+  }
+  if (*secret != it->second.secret) return UpstreamError(kWeChat, 40125, "invalid appsecret");
+  StableTokens& stable = it->second.stable;
+  const absl::Time now = Now();
+  bool refresh;
+  if (!*force) {
+    // The same token for everyone while it has more than the hand-over left;
+    // revoked or not, which is what makes a client force a refresh.
+    refresh = stable.current.empty() ||
+              SecondsLeft(tokens_[stable.current].expires_at) <= kStableHandoverS;
+  } else if (now - stable.last_forced < kForcedRefreshSpacing) {
+    refresh = false;
+  } else {
+    if (stable.forced_day != ChinaDay(now)) {
+      stable.forced_day = ChinaDay(now);
+      stable.forced_today = 0;
+    }
+    if (stable.forced_today >= kForcedRefreshesPerDay) {
+      return UpstreamError(kWeChat, 45009, "reach max api daily quota limit");
+    }
+    // A forced refresh kills the previous token at once, for every holder.
+    if (!stable.current.empty()) tokens_[stable.current].superseded_at = now;
+    stable.last_forced = now;
+    ++stable.forced_today;
+    ++stable.forced_total;
+    refresh = true;
+  }
+  if (!refresh) {
+    return JsonReply(
+        TokenObject(stable.current, SecondsLeft(tokens_[stable.current].expires_at)).Take());
+  }
+  // A normal hand-over leaves the old token working until its own expiry.
+  stable.current = IssueToken(kWeChat, it->first, 0, "");
+  stable.tokens.push_back(stable.current);
+  return JsonReply(TokenObject(stable.current, settings_.token_ttl_s).Take());
 }
 
 Reply Emulator::WeChatTicket(const Request& request) {
@@ -69,12 +149,7 @@ Reply Emulator::WeChatTicket(const Request& request) {
 }
 
 Reply Emulator::WeChatCode2Session(const Request& request) {
-  if (!request.HasParam("appid")) return UpstreamError(kWeChat, 41002, "appid missing");
-  if (!request.HasParam("secret")) return UpstreamError(kWeChat, 41004, "appsecret missing");
-  if (request.Param("js_code").empty()) return UpstreamError(kWeChat, 41008, "missing code");
-  if (request.Param("grant_type") != "authorization_code") {
-    return UpstreamError(kWeChat, 40002, "invalid grant_type");
-  }
+  if (std::optional<Reply> error = CodeExchangeParamError(request, "js_code")) return *error;
   absl::MutexLock lock(&mu_);
   const std::string app_id = request.Param("appid");
   auto app = wechat_apps_.find(app_id);

@@ -66,19 +66,10 @@ class WeChatTest : public EmulatorTest {
   void SetUp() override {
     EmulatorTest::SetUp();
     if (HasFatalFailure()) return;
-    Post("/_emu/apps", absl::StrCat(R"({"kind":"mini_program","app_id":")", kMini,
-                                    R"(","secret":"mini-secret"})"));
-    Post("/_emu/apps", absl::StrCat(R"({"kind":"official_account","app_id":")", kOa,
-                                    R"(","secret":"oa-secret"})"));
+    AddWeChatApp("mini_program", kMini, "mini-secret");
+    AddWeChatApp("official_account", kOa, "oa-secret");
   }
 
-  JsonDoc Upstream(absl::string_view path_and_query) {
-    absl::StatusOr<HttpReply> reply = control().Get(path_and_query);
-    EXPECT_TRUE(reply.ok()) << reply.status();
-    if (!reply.ok()) return JsonDoc();
-    EXPECT_EQ(reply->status, 200) << reply->body;
-    return std::move(reply->json);
-  }
   JsonDoc Token(absl::string_view app_id, absl::string_view secret) {
     return Upstream(absl::StrCat("/cgi-bin/token?grant_type=client_credential&appid=", app_id,
                                  "&secret=", secret));

@@ -24,11 +24,6 @@ class WeComTest : public EmulatorTest {
                                     R"(","agent_id":0,"secret":"contacts"})"));
   }
 
-  JsonDoc Upstream(absl::string_view path_and_query) {
-    absl::StatusOr<HttpReply> reply = control().Get(path_and_query);
-    EXPECT_TRUE(reply.ok()) << reply.status();
-    return reply.ok() ? std::move(reply->json) : JsonDoc();
-  }
   std::string Token(absl::string_view secret) {
     JsonDoc doc =
         Upstream(absl::StrCat("/cgi-bin/gettoken?corpid=", kCorp, "&corpsecret=", secret));
