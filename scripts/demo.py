@@ -100,6 +100,8 @@ def walk(emu, cli, apps, wxgate):
     shop_id = apps["shop"]
     news_id = apps["news"]
     corp_id = apps["sidebar"]
+    site_id = apps["site"]
+    app_id = apps["app"]
 
     section("wxgate is up")
     health = cli.run("health")
@@ -111,19 +113,23 @@ def walk(emu, cli, apps, wxgate):
           "the three wxgate.v1 services are listed")
 
     section("Story 1: a mini-program user logs in; wxgate keeps the session_key")
-    login = emu.post("/_emu/login", {"app_id": shop_id, "unionid": "oUnion-Alice-0001"})
+    # The emulator derives Alice's ids: one OpenID per app, one UnionID per
+    # Open Platform account (every demo app is bound to the company's).
+    login = emu.post("/_emu/login", {"app_id": shop_id, "person": "alice"})
     note(f"wx.login on the phone gave the code {login['code'][:8]}... (single use, 5 minutes)")
     session = cli.run("code2session", "shop", login["code"])
     cli.show(session, "openid", "unionid")
     check(session["openid"] == login["openid"], "Code2Session returned the user's openid")
     check("session_key" not in json.dumps(session), "no session_key left the server")
     openid = session["openid"]
+    unionid = session["unionid"]
+    check(unionid == login["unionid"] != "", "and her UnionID: the mini program is bound")
 
     reused = cli.error("code2session", "shop", login["code"])
     check(reused["error_info"]["reason"] == "WECHAT_INVALID_CODE", "a reused code is refused")
 
     user_info = {"openId": openid, "nickName": "Alice", "gender": 2, "language": "zh_CN",
-                 "unionId": "oUnion-Alice-0001"}
+                 "unionId": unionid}
     sealed = emu.post("/_emu/encrypt", {"app_id": shop_id, "user": openid, "data": user_info})
     note("wx.getUserInfo on the phone gave encryptedData + iv, sealed with the session_key")
     decrypted = cli.run("decrypt", "shop", f"--openid={openid}", f"--data={sealed['encrypted_data']}",
@@ -181,7 +187,7 @@ def walk(emu, cli, apps, wxgate):
 
     emu.post("/_emu/external_contacts", {
         "corp_id": corp_id, "external_userid": "wmCustomerAlice0001", "name": "Alice", "type": 1,
-        "gender": 2, "unionid": "oUnion-Alice-0001",
+        "gender": 2, "person": "alice", "open_platform": "default",
         "follow_users": [{"userid": "agent.zhang", "remark": "VIP", "state": "mini-shop",
                           "tags": [{"group_name": "level", "tag_name": "gold", "type": 1}]}]})
     note("getCurExternalContact in the sidebar returned userId wmCustomerAlice0001")
@@ -191,6 +197,55 @@ def walk(emu, cli, apps, wxgate):
           "the customer's UnionID is the mini-program user's: the agent sees Alice from Story 1")
     missing = cli.error("external-contact", "sidebar", "wmNobody")
     check(missing["code"] in ("INVALID_ARGUMENT", "NOT_FOUND"), "an unknown customer is refused")
+
+    section("Story 3: one person, every app: wherever Alice signs in, the same UnionID")
+    h5 = emu.post("/_emu/oauth_code", {
+        "app_id": news_id, "person": "alice", "scope": "snsapi_userinfo", "nickname": "Alice",
+        "sex": 2, "city": "Shenzhen", "country": "CN",
+        "headimgurl": "https://thirdwx.qlogo.cn/mmopen/alice/132"})
+    note("Alice opens the news account's H5 page; after the consent page WeChat redirects to it "
+         f"with ?code={h5['code'][:8]}... (scope snsapi_userinfo)")
+    web = cli.run("oauth", "news", h5["code"], "--user_info")
+    cli.show(web, "openid", "unionid", "scope", "user_info")
+    check(web["unionid"] == unionid, "the Official Account's web authorization: Story 1's UnionID")
+    check(web["openid"] != openid, "with an OpenID of its own (OpenIDs are per app)")
+    check(web["user_info"]["nickname"] == "Alice",
+          "and her profile, read with her own token, which never leaves wxgate")
+    silent = emu.post("/_emu/oauth_code", {"app_id": news_id, "person": "alice",
+                                           "scope": "snsapi_base"})
+    base = cli.run("oauth", "news", silent["code"], "--user_info")
+    check(base["openid"] == web["openid"] and "unionid" not in base and "user_info" not in base,
+          "a silent snsapi_base code gives the OpenID only, and costs no doomed sns/userinfo call")
+
+    qr = emu.post("/_emu/oauth_code", {"app_id": site_id, "person": "alice",
+                                       "scope": "snsapi_login"})
+    note("on the website Alice scans the login QR code (connect/qrconnect, snsapi_login)")
+    site = cli.run("oauth", "site", qr["code"])
+    cli.show(site, "openid", "unionid", "scope")
+    check(site["unionid"] == unionid, "the website's QR login: the same UnionID")
+    opensdk = emu.post("/_emu/oauth_code", {"app_id": app_id, "person": "alice"})
+    note("in the mobile app Alice taps \"Sign in with WeChat\" (the OpenSDK's SendAuth)")
+    mobile = cli.run("oauth", "app", opensdk["code"])
+    cli.show(mobile, "openid", "unionid", "scope")
+    check(mobile["unionid"] == unionid, "the mobile app's login: the same UnionID")
+    reused = cli.error("oauth", "app", opensdk["code"])
+    check(reused["error_info"]["reason"] == "WECHAT_INVALID_CODE", "codes are single-use here too")
+
+    emu.post("/_emu/follow", {"app_id": news_id, "person": "alice",
+                              "subscribe_scene": "ADD_SCENE_QR_CODE", "tag_ids": [2]})
+    emu.post("/_emu/follow", {"app_id": news_id, "person": "bob", "subscribe": False})
+    bob = emu.post("/_emu/person", {"person": "bob", "app_id": news_id})
+    note("Alice follows the news account; Bob followed and left")
+    follower = cli.run("follower", "news", web["openid"])
+    cli.show(follower, "subscribed", "unionid", "subscribe_time", "subscribe_scene", "tag_ids")
+    check(follower.get("subscribed") and follower["unionid"] == unionid,
+          "a follower of the Official Account: the same UnionID, with the account's own token")
+    both = cli.run("followers", "news", web["openid"], bob["openid"])
+    check([f.get("subscribed", False) for f in both["followers"]] == [True, False],
+          "BatchGetFollowers: Alice follows, Bob no longer does (not an error)")
+    check(len({unionid, web["unionid"], site["unionid"], mobile["unionid"],
+               follower["unionid"], contact["unionid"]}) == 1,
+          "mini program, Official Account, website, mobile app, follower, WeCom sidebar: one person")
 
     section("More flows")
     wecom_login = emu.post("/_emu/wecom_login", {"corp_id": corp_id, "user_id": "zhangsan"})

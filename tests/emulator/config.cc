@@ -108,7 +108,8 @@ absl::Status RegisterAppsFromConfig(absl::string_view path, Emulator& emulator) 
     if (std::optional<WeChatAppConfig> wechat = WeChatAppOf(app)) {
       absl::StatusOr<std::string> secret = ResolveSecret(*wechat->secret, app.name());
       if (!secret.ok()) return secret.status();
-      status = emulator.RegisterWeChatApp(wechat->kind, *wechat->app_id, *secret);
+      status =
+          emulator.RegisterWeChatApp(wechat->kind, *wechat->app_id, *secret, kConfigOpenPlatform);
     } else if (app.has_wecom_app()) {
       absl::StatusOr<std::string> secret = ResolveSecret(app.wecom_app().secret(), app.name());
       if (!secret.ok()) return secret.status();

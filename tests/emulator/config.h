@@ -11,7 +11,13 @@ namespace wxgate::emulator {
 // wxgate.config.v1.Config) with the emulator, with the secret resolved the
 // way wxgate resolves it (env, file, value), so wxgate and the emulator agree
 // on every credential without a test repeating them.
+// The WeChat apps (mini programs, Official Accounts, website and mobile apps)
+// are bound to one Open Platform account, kConfigOpenPlatform, as a company
+// binds its apps to its own: one person has one unionid across them.
 absl::Status RegisterAppsFromConfig(absl::string_view path, Emulator& emulator);
+
+// The Open Platform account of the apps registered from a config.
+inline constexpr absl::string_view kConfigOpenPlatform = "default";
 
 }  // namespace wxgate::emulator
 

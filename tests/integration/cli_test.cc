@@ -164,6 +164,8 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{
                           "UnknownCommand", {"frobnicate"}, 2, "unknown command \"frobnicate\""},
                       UsageCase{"MissingArgument", {"code2session", "mini"}, 2, "missing JS_CODE"},
+                      UsageCase{"OAuthWithoutCode", {"oauth", "web"}, 2, "missing CODE"},
+                      UsageCase{"FollowersWithoutOpenid", {"followers", "oa"}, 2, "missing OPENID"},
                       UsageCase{"UnknownOption", {"--frob", "health"}, 2, "unknown option --frob"},
                       UsageCase{"BadTimeout", {"--timeout=soon", "health"}, 2, "--timeout=soon"},
                       UsageCase{"Help", {"--help"}, 0, "usage: wxgate-cli"}),

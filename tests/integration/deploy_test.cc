@@ -297,7 +297,7 @@ TEST(DeployExampleTest, CheckConfigAcceptsTheExampleGivenItsSecrets) {
   ASSERT_TRUE(runner.ok()) << runner.status();
   RunResult run = (*runner)->Check(Read("deploy/wxgate.example.textproto"));
   EXPECT_TRUE(run.exit.success()) << run.exit.ToString() << "\n" << run.err;
-  EXPECT_THAT(run.out, HasSubstr("valid; 4 apps"));
+  EXPECT_THAT(run.out, HasSubstr("valid; 6 apps"));
   // The example shows both ways of passing a secret.
   EXPECT_FALSE((*runner)->env_names.empty());
   EXPECT_FALSE((*runner)->secret_files.empty());

@@ -173,6 +173,50 @@ std::vector<BadInput> Cases() {
          return CallUnary(static_cast<InputLimitsTest&>(t).signature(), &Signature::SignAgentConfig,
                           r, &out);
        }},
+      {"oauth code with a space", "code",
+       [](FlowTest& t) {
+         v1::ExchangeOAuthCodeRequest r;
+         r.set_app("oa");
+         r.set_code("a b");
+         v1::ExchangeOAuthCodeResponse out;
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::ExchangeOAuthCode,
+                          r, &out);
+       }},
+      {"oauth code of 129 bytes", "code",
+       [long_id](FlowTest& t) {
+         v1::ExchangeOAuthCodeRequest r;
+         r.set_app("oa");
+         r.set_code(long_id);
+         v1::ExchangeOAuthCodeResponse out;
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::ExchangeOAuthCode,
+                          r, &out);
+       }},
+      {"follower without an openid", "openid",
+       [](FlowTest& t) {
+         v1::GetFollowerRequest r;
+         r.set_app("oa");
+         v1::Follower out;
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::GetFollower, r,
+                          &out);
+       }},
+      {"101 follower openids", "openids",
+       [](FlowTest& t) {
+         v1::BatchGetFollowersRequest r;
+         r.set_app("oa");
+         for (int i = 0; i < 101; ++i) r.add_openids(absl::StrCat("o", i));
+         v1::BatchGetFollowersResponse out;
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::BatchGetFollowers,
+                          r, &out);
+       }},
+      {"a follower openid of 129 bytes", "openids[0]",
+       [long_id](FlowTest& t) {
+         v1::BatchGetFollowersRequest r;
+         r.set_app("oa");
+         r.add_openids(long_id);
+         v1::BatchGetFollowersResponse out;
+         return CallUnary(static_cast<InputLimitsTest&>(t).identity(), &Identity::BatchGetFollowers,
+                          r, &out);
+       }},
       {"failed_token with a newline", "failed_token",
        [](FlowTest& t) {
          v1::GetAccessTokenRequest r;

@@ -32,8 +32,8 @@ using ::wxgate::v1::SignatureService;
 using ::wxgate::v1::TokenService;
 
 // The configured apps, one per kind (see kApps below).
-enum class Kind { kMini, kOa, kWeCom };
-constexpr Kind kAllKinds[] = {Kind::kMini, Kind::kOa, Kind::kWeCom};
+enum class Kind { kMini, kOa, kWeCom, kWebsite, kMobile };
+constexpr Kind kAllKinds[] = {Kind::kMini, Kind::kOa, Kind::kWeCom, Kind::kWebsite, Kind::kMobile};
 
 // Issues one RPC naming `app`, on `channel`.
 using RpcFn = std::function<grpc::Status(const std::shared_ptr<grpc::Channel>& channel,
@@ -95,6 +95,12 @@ const std::vector<RpcRow>& Rpcs() {
        Rpc<SignatureService>(&Signature::SignJsapiConfig)},
       {"SignAgentConfig",     {Kind::kWeCom},              true,
        Rpc<SignatureService>(&Signature::SignAgentConfig)},
+      {"ExchangeOAuthCode",   {Kind::kOa, Kind::kWebsite, Kind::kMobile}, true,
+       Rpc<IdentityService>(&Identity::ExchangeOAuthCode)},
+      {"GetFollower",         {Kind::kOa},                 true,
+       Rpc<IdentityService>(&Identity::GetFollower)},
+      {"BatchGetFollowers",   {Kind::kOa},                 true,
+       Rpc<IdentityService>(&Identity::BatchGetFollowers)},
       {"GetAccessToken",      {Kind::kMini, Kind::kOa, Kind::kWeCom}, true,
        Rpc<TokenService>(&Token::GetAccessToken)},
   };
@@ -107,7 +113,10 @@ const std::vector<RpcRow>& Rpcs() {
 constexpr char kMiniSecret[] = "miniSECRETd41d8cd98f00b204e980";
 constexpr char kOaSecret[] = "oaSECRET9800998ecf8427e7f4a1";
 constexpr char kWeComSecret[] = "wecomSECRETa87ff679a2f3e71d918";
-constexpr const char* kSecrets[] = {kMiniSecret, kOaSecret, kWeComSecret};
+constexpr char kWebSecret[] = "webSECRET1679091c5a880faf6fb5e";
+constexpr char kMobileSecret[] = "iosSECRET8f14e45fceea167a5a36d";
+constexpr const char* kSecrets[] = {kMiniSecret, kOaSecret, kWeComSecret, kWebSecret,
+                                    kMobileSecret};
 
 // One app per kind, the secrets coming by env, file and (dev-only) value.
 constexpr char kApps[] = R"pb(
@@ -136,6 +145,20 @@ constexpr char kApps[] = R"pb(
     }
     token_service_enabled: true
   }
+  apps {
+    name: "web"
+    website_app {
+      app_id: "wxweb000000000001"
+      secret { value: "webSECRET1679091c5a880faf6fb5e" }
+    }
+  }
+  apps {
+    name: "ios"
+    mobile_app {
+      app_id: "wxios000000000001"
+      secret { value: "iosSECRET8f14e45fceea167a5a36d" }
+    }
+  }
 )pb";
 
 std::string AppOf(Kind kind) {
@@ -146,6 +169,10 @@ std::string AppOf(Kind kind) {
       return "oa";
     case Kind::kWeCom:
       return "crm";
+    case Kind::kWebsite:
+      return "web";
+    case Kind::kMobile:
+      return "ios";
   }
   return "";
 }
@@ -158,6 +185,10 @@ std::string ConfigKindOf(Kind kind) {
       return "official_account";
     case Kind::kWeCom:
       return "wecom_app";
+    case Kind::kWebsite:
+      return "website_app";
+    case Kind::kMobile:
+      return "mobile_app";
   }
   return "";
 }
@@ -266,10 +297,12 @@ TEST_F(ServerTest, ReflectionListsEveryService) {
 TEST_F(ServerTest, StartupLineNamesAppsAndIdsButNoSecret) {
   const std::string& line = wxgate().listening_line();
   EXPECT_THAT(line, HasSubstr(absl::StrCat("wxgate listening on ", wxgate().target())));
-  EXPECT_THAT(line, HasSubstr("3 apps"));
+  EXPECT_THAT(line, HasSubstr("5 apps"));
   EXPECT_THAT(line, AllOf(HasSubstr("mini(mini_program wxmini00000000001"),
                           HasSubstr("oa(official_account wxoa000000000001"),
-                          HasSubstr("crm(wecom_app wwcorp00000000001 agent 1000002")));
+                          HasSubstr("crm(wecom_app wwcorp00000000001 agent 1000002"),
+                          HasSubstr("web(website_app wxweb000000000001)"),
+                          HasSubstr("ios(mobile_app wxios000000000001)")));
   for (const char* secret : kSecrets) EXPECT_THAT(line, Not(HasSubstr(secret)));
 }
 
