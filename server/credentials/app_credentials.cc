@@ -57,7 +57,7 @@ wechat::Callback<IssuedCredential> ToFetched(FetchCallback done) {
 template <class Client>
 cache::Fetcher TokenFetcher(Client* client, std::string app, std::string id, std::string secret) {
   return [client, app = std::move(app), id = std::move(id), secret = std::move(secret)](
-             cache::FetchRequest request, FetchCallback done) {
+             const cache::FetchRequest& request, FetchCallback done) {
     client->FetchToken(id, secret, request.deadline,
                        ToFetched(ToFetchResult(app, "access token", std::move(done))));
   };
@@ -72,7 +72,7 @@ cache::Fetcher StableTokenFetcher(wechat::WeChatClient* client, const Clock* clo
                                   std::shared_ptr<ForcedRefreshBudget> budget, std::string app,
                                   std::string id, std::string secret) {
   return [client, clock, budget = std::move(budget), app = std::move(app), id = std::move(id),
-          secret = std::move(secret)](cache::FetchRequest request, FetchCallback done) {
+          secret = std::move(secret)](const cache::FetchRequest& request, FetchCallback done) {
     FetchCallback result = ToFetchResult(app, "access token", std::move(done));
     client->FetchStableToken(
         id, secret, /*force_refresh=*/false, request.deadline,
@@ -116,7 +116,7 @@ template <class Client>
 cache::Fetcher TicketFetcher(std::string app, absl::string_view what,
                              cache::TokenCache::Entry* token, Client* client,
                              TicketEndpoint<Client> fetch) {
-  return [app = std::move(app), what, token, client, fetch](cache::FetchRequest request,
+  return [app = std::move(app), what, token, client, fetch](const cache::FetchRequest& request,
                                                             FetchCallback done) {
     const absl::Time deadline = request.deadline;
     cache::CallWithToken<IssuedCredential>(

@@ -3,22 +3,15 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "server/common/errors.h"
 #include "server/common/reasons.h"
 
 namespace wxgate::credentials {
-namespace {
-
-constexpr int64_t kUtcPlus8Seconds = 8 * 3600;
-constexpr int64_t kSecondsPerDay = 86400;
-
-// Euclidean division: days before the epoch count down, not toward zero.
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
-
-}  // namespace
-
 int64_t ForcedRefreshBudget::DayOf(absl::Time t) {
-  return FloorDiv(absl::ToUnixSeconds(t) + kUtcPlus8Seconds, kSecondsPerDay);
+  static const absl::TimeZone kChinaStandardTime = absl::FixedTimeZone(8 * 3600);
+  return absl::ToCivilDay(t, kChinaStandardTime) - absl::CivilDay(1970, 1, 1);
 }
 
 int ForcedRefreshBudget::SpentOn(absl::Time now) const {

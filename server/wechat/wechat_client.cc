@@ -18,11 +18,11 @@ TransferId WeChatClient::FetchToken(absl::string_view app_id, absl::string_view 
 TransferId WeChatClient::FetchStableToken(absl::string_view app_id, absl::string_view secret,
                                           bool force_refresh, absl::Time deadline,
                                           Callback<IssuedCredential> done) {
-  std::string body = "{\"grant_type\":\"client_credential\",\"appid\":";
+  std::string body = R"({"grant_type":"client_credential","appid":)";
   AppendJsonString(body, app_id);
-  body.append(",\"secret\":");
+  body.append(R"(,"secret":)");
   AppendJsonString(body, secret);
-  body.append(force_refresh ? ",\"force_refresh\":true}" : ",\"force_refresh\":false}");
+  body.append(force_refresh ? R"(,"force_refresh":true})" : R"(,"force_refresh":false})");
   return CallJson<IssuedCredential>(
       http_, PostRequest(base_url_, "cgi-bin/stable_token", {}, std::move(body), deadline),
       EndpointKind::kCredential, CredentialParser("access_token"), std::move(done));
@@ -108,11 +108,11 @@ TransferId WeChatClient::BatchGetFollowers(absl::string_view access_token,
                                            const std::vector<std::string>& openids,
                                            absl::Time deadline,
                                            Callback<v1::BatchGetFollowersResponse> done) {
-  std::string body = "{\"user_list\":[";
+  std::string body = R"({"user_list":[)";
   for (size_t i = 0; i < openids.size(); ++i) {
-    body.append(i == 0 ? "{\"openid\":" : ",{\"openid\":");
+    body.append(i == 0 ? R"({"openid":)" : R"(,{"openid":)");
     AppendJsonString(body, openids[i]);
-    body.append(",\"lang\":\"zh_CN\"}");
+    body.append(R"(,"lang":"zh_CN"})");
   }
   body.append("]}");
   return CallJson<v1::BatchGetFollowersResponse>(

@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "tests/emulator/crypto.h"
 
 namespace wxgate::emulator {
@@ -57,9 +59,8 @@ absl::StatusOr<std::string> RequiredString(const test::JsonDoc& doc, absl::strin
 }
 
 int64_t ChinaDay(absl::Time t) {
-  constexpr int64_t kDay = 86400;
-  const int64_t seconds = absl::ToUnixSeconds(t) + 8 * 3600;
-  return seconds >= 0 ? seconds / kDay : (seconds - kDay + 1) / kDay;
+  static const absl::TimeZone kChinaStandardTime = absl::FixedTimeZone(8 * 3600);
+  return absl::ToCivilDay(t, kChinaStandardTime) - absl::CivilDay(1970, 1, 1);
 }
 
 absl::Status Emulator::RegisterWeChatApp(AppKind kind, absl::string_view app_id,

@@ -159,7 +159,7 @@ Reply Emulator::WeChatUserInfoBatch(const Request& request) {
     auto user = app->users.find(std::string(openid));
     // One stranger fails the whole batch.
     if (user == app->users.end()) return InvalidOpenid();
-    users.push_back(user);
+    users.emplace_back(user);
   }
   test::JsonWriter json;
   json.BeginObject().Key("user_info_list").BeginArray();

@@ -378,6 +378,7 @@ TEST_F(OAuthTest, BatchgetAnswersInRequestOrderOrNotAtAll) {
   }
   auto list = [](const std::vector<std::string>& ids) {
     std::vector<std::string> entries;
+    entries.reserve(ids.size());
     for (const std::string& id : ids) {
       entries.push_back(absl::StrCat(R"({"openid":")", id, R"(","lang":"zh_CN"})"));
     }

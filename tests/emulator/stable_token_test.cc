@@ -121,7 +121,7 @@ TEST_F(StableTokenTest, ForcedRefreshKillsThePreviousTokenAndIsSpaced) {
 TEST_F(StableTokenTest, TwentyForcedRefreshesADayInChinaTime) {
   // Start a minute into a day in UTC+8, so the 21 refreshes below share it.
   const int64_t now = Post("/_emu/advance", "{}").Int("/now");
-  Advance(86400 - (now + 8 * 3600) % 86400 + 60);
+  Advance(86400 - (now + int64_t{8} * 3600) % 86400 + 60);
   std::string last;
   for (int i = 0; i < 20; ++i) {
     JsonDoc forced = Stable(true);

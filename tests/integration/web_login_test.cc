@@ -278,6 +278,41 @@ TEST_F(WebLoginFlowTest, FollowersUnfollowersAndStrangers) {
   EXPECT_EQ(r.reason(), "WECHAT_INVALID_OPENID") << r.ToString();
 }
 
+// Upstream faults: a busy exchange is answered, never retried (the code may
+// be spent); a busy follower read is retried; a rate limit and a permission
+// WeChat refuses keep their classes.
+TEST_F(WebLoginFlowTest, UpstreamFaultsKeepTheirClassesAndOnlyReadsAreRetried) {
+  const std::string code = OAuthCode(kWebId, "kate", "snsapi_login").Str("/code");
+  Post("/_emu/faults", R"({"endpoint":"sns/oauth2/access_token","errcode":-1})");
+  v1::ExchangeOAuthCodeResponse exchanged;
+  RpcResult busy = Exchange("web", code, false, &exchanged);
+  EXPECT_EQ(busy.code(), grpc::StatusCode::UNAVAILABLE) << busy.ToString();
+  EXPECT_EQ(busy.reason(), "WECHAT_BUSY");
+  EXPECT_EQ(Calls("sns/oauth2/access_token"), 1);
+
+  const std::string openid = Follow(kOaId, "kate").Str("/openid");
+  Post("/_emu/faults", R"({"endpoint":"cgi-bin/user/info","errcode":-1})");
+  v1::Follower follower;
+  RpcResult retried = Follower("oa", openid, &follower);
+  ASSERT_EQ(retried.code(), grpc::StatusCode::OK) << retried.ToString();
+  EXPECT_TRUE(follower.subscribed());
+  EXPECT_EQ(Calls("cgi-bin/user/info"), 2);
+
+  Post("/_emu/faults", R"({"endpoint":"cgi-bin/user/info","errcode":45009,"count":-1})");
+  RpcResult limited = Follower("oa", openid, &follower);
+  EXPECT_EQ(limited.code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << limited.ToString();
+  EXPECT_EQ(limited.reason(), "WECHAT_RATE_LIMITED");
+  ASSERT_TRUE(emulator().control().Delete("/_emu/faults").ok());
+  Post("/_emu/faults", R"({"endpoint":"cgi-bin/user/info/batchget","errcode":48001})");
+  v1::BatchGetFollowersRequest request;
+  request.set_app("oa");
+  request.add_openids(openid);
+  v1::BatchGetFollowersResponse batch;
+  RpcResult refused = CallUnary(identity(), &Stub::BatchGetFollowers, request, &batch);
+  EXPECT_EQ(refused.code(), grpc::StatusCode::PERMISSION_DENIED) << refused.ToString();
+  EXPECT_EQ(refused.reason(), "WECHAT_API_UNAUTHORIZED");
+}
+
 TEST_F(WebLoginFlowTest, AppsWithoutATokenOrFollowersSayTheirKind) {
   v1::Follower out;
   RpcResult web = Follower("web", "oSomeone", &out);
