@@ -63,6 +63,25 @@ cache::Fetcher TokenFetcher(Client* client, std::string app, std::string id, std
   };
 }
 
+// The forced refresh of a stable token that WeChat handed back although it
+// rejected it: a new token, or the fetch fails (WeChat handing the rejected
+// one back even now must not be cached).
+void ForceStableRefresh(wechat::WeChatClient* client, const std::string& id,
+                        const std::string& secret, std::string rejected, absl::Time deadline,
+                        FetchCallback result) {
+  client->FetchStableToken(
+      id, secret, /*force_refresh=*/true, deadline,
+      [rejected = std::move(rejected),
+       result = std::move(result)](absl::StatusOr<IssuedCredential> forced) mutable {
+        if (forced.ok() && forced->value == rejected) {
+          return std::move(result)(
+              MakeError(absl::StatusCode::kUnavailable, reason::kWechatTokenRejected,
+                        "WeChat handed back the rejected access token even on a forced refresh"));
+        }
+        ToFetched(std::move(result))(std::move(forced));
+      });
+}
+
 // A stable-token fetcher: cgi-bin/stable_token in normal mode, which hands
 // back the token WeChat holds. When that is the very token the fetch replaces
 // because it was rejected, WeChat has not noticed what made it fail (a leak
@@ -81,25 +100,14 @@ cache::Fetcher StableTokenFetcher(wechat::WeChatClient* client, const Clock* clo
           if (!issued.ok() || !request.rejected.has_value() || issued->value != *request.rejected) {
             return ToFetched(std::move(result))(std::move(issued));
           }
-          const absl::Time now = clock->Now();
-          if (absl::Status refused = budget->Spend(now); !refused.ok()) {
-            return std::move(result)(refused);
-          }
+          absl::StatusOr<int> spent = budget->Spend(clock->Now());
+          if (!spent.ok()) return std::move(result)(spent.status());
           Log(LogSeverity::kWarning,
               "app %s: WeChat handed back the rejected stable access token; forcing a refresh "
               "(%d of %d today), which retires the token for every system that uses it",
-              app, budget->SpentOn(now), ForcedRefreshBudget::kPerDay);
-          client->FetchStableToken(
-              id, secret, /*force_refresh=*/true, request.deadline,
-              [rejected = *request.rejected,
-               result = std::move(result)](absl::StatusOr<IssuedCredential> forced) mutable {
-                if (forced.ok() && forced->value == rejected) {
-                  return std::move(result)(MakeError(
-                      absl::StatusCode::kUnavailable, reason::kWechatTokenRejected,
-                      "WeChat handed back the rejected access token even on a forced refresh"));
-                }
-                ToFetched(std::move(result))(std::move(forced));
-              });
+              app, *spent, ForcedRefreshBudget::kPerDay);
+          ForceStableRefresh(client, id, secret, *request.rejected, request.deadline,
+                             std::move(result));
         });
   };
 }

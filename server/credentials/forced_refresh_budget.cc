@@ -9,17 +9,13 @@
 #include "server/common/reasons.h"
 
 namespace wxgate::credentials {
+
 int64_t ForcedRefreshBudget::DayOf(absl::Time t) {
   static const absl::TimeZone kChinaStandardTime = absl::FixedTimeZone(8 * 3600);
   return absl::ToCivilDay(t, kChinaStandardTime) - absl::CivilDay(1970, 1, 1);
 }
 
-int ForcedRefreshBudget::SpentOn(absl::Time now) const {
-  absl::MutexLock lock(&mu_);
-  return DayOf(now) == day_ ? spent_ : 0;
-}
-
-absl::Status ForcedRefreshBudget::Spend(absl::Time now) {
+absl::StatusOr<int> ForcedRefreshBudget::Spend(absl::Time now) {
   absl::MutexLock lock(&mu_);
   const int64_t today = DayOf(now);
   if (today != day_) {
@@ -46,8 +42,7 @@ absl::Status ForcedRefreshBudget::Spend(absl::Time now) {
         {{"forced_refreshes_today", spent}});
   }
   last_ = now;
-  ++spent_;
-  return absl::OkStatus();
+  return ++spent_;
 }
 
 }  // namespace wxgate::credentials

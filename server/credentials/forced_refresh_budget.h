@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -26,19 +26,17 @@ class ForcedRefreshBudget {
   static constexpr absl::Duration kMinSpacing = absl::Seconds(30);
   static constexpr int kPerDay = 20;
 
-  // Spends one forced refresh at `now`, or answers why not: UNAVAILABLE
-  // WECHAT_TOKEN_REJECTED (the token stays rejected for now), with metadata
-  // forced_refreshes_today. The message says when the next one is allowed.
-  absl::Status Spend(absl::Time now);
-
-  // Forced refreshes spent on the day of `now`.
-  int SpentOn(absl::Time now) const;
+  // Spends one forced refresh at `now` and answers how many the day of `now`
+  // has spent with it, or answers why not: UNAVAILABLE WECHAT_TOKEN_REJECTED
+  // (the token stays rejected for now), with metadata forced_refreshes_today.
+  // The message says when the next one is allowed.
+  absl::StatusOr<int> Spend(absl::Time now);
 
   // The calendar day (UTC+8) of `t`, as days since the epoch.
   static int64_t DayOf(absl::Time t);
 
  private:
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   absl::Time last_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t day_ ABSL_GUARDED_BY(mu_) = 0;
   int spent_ ABSL_GUARDED_BY(mu_) = 0;

@@ -69,17 +69,15 @@ absl::StatusOr<OAuthGrant> ParseOAuthGrant(const UpstreamJson& json) {
       root.String("access_token", Need::kRequired, kMaxUserTokenBytes);
   if (!token.ok()) return token.status();
   if (token->empty()) return root.BadField("access_token", "is empty");
-  absl::StatusOr<int64_t> snapshot = root.Int("is_snapshotuser", Need::kOptional, 0);
-  if (!snapshot.ok()) return snapshot.status();
   grant.openid = *std::move(openid);
   grant.user_token = *std::move(token);
-  grant.snapshot_user = *snapshot == 1;
   absl::Status status =
       OptionalFields(root)
           .Str(
               "unionid", [&](std::string v) { grant.unionid = std::move(v); }, kMaxIdBytes)
           .Str(
               "scope", [&](std::string v) { grant.scope = std::move(v); }, 256)
+          .Int("is_snapshotuser", [&](int64_t v) { grant.snapshot_user = v == 1; })
           .status();
   if (!status.ok()) return status;
   return grant;

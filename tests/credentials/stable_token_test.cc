@@ -180,19 +180,20 @@ TEST(ForcedRefreshBudgetTest, SpacingAndTheDailyCapInChinaStandardTime) {
   const absl::Time t0 =
       absl::FromCivil(absl::CivilSecond(2026, 12, 4, 15, 59, 0), absl::UTCTimeZone());
   EXPECT_TRUE(budget.Spend(t0).ok());
-  absl::Status soon = budget.Spend(t0 + absl::Seconds(29));
+  absl::Status soon = budget.Spend(t0 + absl::Seconds(29)).status();
   EXPECT_EQ(ErrorReason(soon), reason::kWechatTokenRejected);
   EXPECT_EQ(MetadataOf(soon, "forced_refreshes_today"), "1");
   EXPECT_THAT(soon.message(), HasSubstr("the next in 1s"));
   // 30 s later it is a new day in China: the count starts over.
-  EXPECT_TRUE(budget.Spend(t0 + absl::Seconds(60)).ok());
-  EXPECT_EQ(budget.SpentOn(t0 + absl::Seconds(60)), 1);
+  absl::StatusOr<int> new_day = budget.Spend(t0 + absl::Seconds(60));
+  ASSERT_TRUE(new_day.ok()) << new_day.status();
+  EXPECT_EQ(*new_day, 1);
   absl::Time t = t0 + absl::Seconds(60);
   for (int i = 2; i <= ForcedRefreshBudget::kPerDay; ++i) {
     t += absl::Seconds(30);
     EXPECT_TRUE(budget.Spend(t).ok()) << i;
   }
-  absl::Status capped = budget.Spend(t + absl::Hours(1));
+  absl::Status capped = budget.Spend(t + absl::Hours(1)).status();
   EXPECT_EQ(MetadataOf(capped, "forced_refreshes_today"), "20");
   EXPECT_THAT(capped.message(), HasSubstr("00:00 China Standard Time"));
   // And starts over again at the next midnight.

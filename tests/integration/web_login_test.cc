@@ -91,6 +91,11 @@ class WebLoginFlowTest : public FlowTest {
     EXPECT_EQ(r.code(), grpc::StatusCode::OK) << r.ToString();
     return response.access_token();
   }
+  // wxgate-cli --target=<this wxgate> ARGS...
+  absl::StatusOr<RunResult> Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), absl::StrCat("--target=", wxgate().target()));
+    return RunCli(std::move(args));
+  }
   // Another system of the company asks WeChat for the stable token itself.
   std::string StableTokenElsewhere(bool force) {
     absl::StatusOr<JsonDoc> reply = RequireJson(emulator().control().Post(
@@ -170,8 +175,7 @@ TEST_F(WebLoginFlowTest, OnePersonHasOneUnionidInEveryApp) {
 
 TEST_F(WebLoginFlowTest, TheCliExchangesCodesAndLooksFollowersUp) {
   const std::string code = OAuthCode(kOaId, "jack", "snsapi_userinfo").Str("/code");
-  absl::StatusOr<RunResult> oauth = RunCli(
-      {absl::StrCat("--target=", wxgate().target()), "--json", "oauth", "oa", code, "--user_info"});
+  absl::StatusOr<RunResult> oauth = Cli({"--json", "oauth", "oa", code, "--user_info"});
   ASSERT_TRUE(oauth.ok()) << oauth.status();
   ASSERT_EQ(oauth->exit.code, 0) << oauth->out << oauth->err;
   absl::StatusOr<JsonDoc> exchanged = JsonDoc::Parse(oauth->out);
@@ -180,14 +184,12 @@ TEST_F(WebLoginFlowTest, TheCliExchangesCodesAndLooksFollowersUp) {
   EXPECT_EQ(exchanged->Str("/user_info/nickname"), "Alice") << oauth->out;
   const std::string openid = exchanged->Str("/openid");
   Follow(kOaId, "jack");
-  absl::StatusOr<RunResult> follower =
-      RunCli({absl::StrCat("--target=", wxgate().target()), "follower", "oa", openid});
+  absl::StatusOr<RunResult> follower = Cli({"follower", "oa", openid});
   ASSERT_TRUE(follower.ok()) << follower.status();
   EXPECT_EQ(follower->exit.code, 0) << follower->err;
   EXPECT_THAT(follower->out, HasSubstr("subscribed: true"));
   EXPECT_THAT(follower->out, HasSubstr(exchanged->Str("/unionid")));
-  absl::StatusOr<RunResult> followers =
-      RunCli({absl::StrCat("--target=", wxgate().target()), "followers", "oa", openid, "oNobody"});
+  absl::StatusOr<RunResult> followers = Cli({"followers", "oa", openid, "oNobody"});
   ASSERT_TRUE(followers.ok()) << followers.status();
   EXPECT_EQ(followers->exit.code, 1);
   EXPECT_THAT(followers->err, HasSubstr("reason: WECHAT_INVALID_OPENID"));
