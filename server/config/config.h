@@ -47,6 +47,17 @@ struct App {
   TokenSource token_source = TokenSource::kClassic;
 };
 
+// The files of server.tls, checked readable and consistent at load (the key
+// matches the certificate). The server re-reads them itself.
+struct TlsSettings {
+  std::string cert_file;
+  std::string key_file;
+  // Empty: client certificates are not asked for.
+  std::string client_ca_file;
+  bool require_client_cert = false;
+  absl::Duration watch_interval = defaults::kTlsWatchInterval;
+};
+
 // Each section's members start at the defaults (defaults.h), which is what
 // an unset field of the config means.
 struct ServerSettings {
@@ -54,6 +65,43 @@ struct ServerSettings {
   int calls_per_method = defaults::kCallsPerMethod;
   absl::Duration shutdown_grace = defaults::kShutdownGrace;
   int max_receive_message_bytes = defaults::kMaxReceiveMessageBytes;
+  // nullopt: plaintext.
+  std::optional<TlsSettings> tls;
+  bool reflection = defaults::kReflection;
+  // Empty: no plaintext health listener.
+  std::string health_address;
+};
+
+// One allow block of a caller: every method of `methods` for every app of
+// `apps`. "*" in either stands for all.
+struct CallerGrant {
+  std::vector<std::string> apps;
+  // "wxgate.v1.IdentityService/Code2Session", "wxgate.v1.IdentityService/*"
+  // or "*"; each names a method or service of wxgate.v1 (checked at load).
+  std::vector<std::string> methods;
+};
+
+struct RateLimitSettings {
+  double per_second = 0;  // > 0
+  int64_t burst = 0;      // >= 1
+};
+
+// One calling service (config.proto Caller).
+struct Caller {
+  std::string name;
+  std::vector<std::string> certificate_sans;
+  // Lowercase hex SHA-256 digests of bearer tokens (64 characters each).
+  std::vector<std::string> bearer_token_sha256;
+  std::vector<CallerGrant> grants;
+  std::optional<RateLimitSettings> rate_limit;
+};
+
+struct AuditSettings {
+  // Empty: audit lines go to the log.
+  std::string file;
+  // Keys the HMAC of user ids. Empty without an audit section: the server
+  // makes a random one per process. Never log it.
+  std::string subject_key;
 };
 
 struct UpstreamSettings {
@@ -136,6 +184,10 @@ struct Settings {
   // nullopt without a store section: each process keeps tokens, tickets and
   // sessions to itself, in memory.
   std::optional<StoreSettings> store;
+  // Empty: no caller is identified (see allow_unauthenticated).
+  std::vector<Caller> callers;
+  bool allow_unauthenticated = false;
+  AuditSettings audit;
 
   // The app called `name`, or nullptr.
   const App* FindApp(absl::string_view name) const;

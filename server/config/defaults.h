@@ -24,6 +24,10 @@ inline constexpr int kThreads = 0;
 inline constexpr int kCallsPerMethod = 16;
 inline constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
 inline constexpr int kMaxReceiveMessageBytes = 256 * 1024;
+inline constexpr bool kReflection = true;
+
+// server { tls { } }
+inline constexpr absl::Duration kTlsWatchInterval = absl::Seconds(10);
 
 // upstream { }
 inline constexpr absl::string_view kWeChatBaseUrl = "https://api.weixin.qq.com";
