@@ -2,6 +2,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/reasons.h"
 
@@ -11,6 +12,7 @@ namespace {
 // Payload type URLs; never sent on the wire as such.
 constexpr absl::string_view kReasonKey = "wxgate/reason";
 constexpr absl::string_view kMetaPrefix = "wxgate/meta/";
+constexpr absl::string_view kRetryDelayKey = "wxgate/retry_delay_ns";
 
 }  // namespace
 
@@ -46,6 +48,18 @@ ErrorMetadata GetErrorMetadata(const absl::Status& status) {
 void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_view value) {
   if (status.ok()) return;
   status.SetPayload(absl::StrCat(kMetaPrefix, key), absl::Cord(value));
+}
+
+void SetRetryDelay(absl::Status& status, absl::Duration delay) {
+  if (status.ok()) return;
+  status.SetPayload(kRetryDelayKey, absl::Cord(absl::StrCat(absl::ToInt64Nanoseconds(delay))));
+}
+
+std::optional<absl::Duration> RetryDelay(const absl::Status& status) {
+  std::optional<absl::Cord> payload = status.GetPayload(kRetryDelayKey);
+  int64_t nanos = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &nanos)) return std::nullopt;
+  return absl::Nanoseconds(nanos);
 }
 
 absl::Status WithApp(const absl::Status& status, absl::string_view app) {

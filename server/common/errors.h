@@ -2,12 +2,14 @@
 #define WXGATE_SERVER_COMMON_ERRORS_H_
 
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace wxgate {
 
@@ -35,6 +37,13 @@ ErrorMetadata GetErrorMetadata(const absl::Status& status);
 
 // Adds (or replaces) one metadata entry, e.g. the app name at a layer that knows it.
 void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_view value);
+
+// Tells the caller to wait `delay` before retrying: a google.rpc.RetryInfo
+// beside the ErrorInfo on the wire. No effect on an OK status.
+void SetRetryDelay(absl::Status& status, absl::Duration delay);
+
+// The delay set by SetRetryDelay, if any.
+std::optional<absl::Duration> RetryDelay(const absl::Status& status);
 
 // `status` with its message prefixed `app "<name>": ` and metadata app=<name>,
 // reason and metadata kept: how logic that serves a named app reports

@@ -22,6 +22,14 @@ inline constexpr absl::string_view kTokenServiceDisabled = "TOKEN_SERVICE_DISABL
 // grpc.health.v1 Check for a service name wxgate does not serve.
 inline constexpr absl::string_view kUnknownService = "UNKNOWN_SERVICE";
 
+// --- Callers (server/callers/) -----------------------------------------------
+// No configured caller matches the call's client certificate or token.
+inline constexpr absl::string_view kCallerUnknown = "CALLER_UNKNOWN";
+// The caller is known but not allowed this method for this app.
+inline constexpr absl::string_view kCallerNotAllowed = "CALLER_NOT_ALLOWED";
+// The caller is over its rate_limit; RetryInfo says when to come back.
+inline constexpr absl::string_view kCallerRateLimited = "CALLER_RATE_LIMITED";
+
 // --- Sessions and decrypted user data ----------------------------------------
 inline constexpr absl::string_view kNoSession = "NO_SESSION";
 inline constexpr absl::string_view kSessionKeyStale = "SESSION_KEY_STALE";

@@ -1,5 +1,7 @@
 #include "server/grpc/status.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "google/rpc/error_details.pb.h"
@@ -21,6 +23,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   details.set_code(static_cast<int>(status.code()));
   details.set_message(std::string(status.message()));
   details.add_details()->PackFrom(info);
+  if (std::optional<absl::Duration> delay = RetryDelay(status); delay.has_value()) {
+    google::rpc::RetryInfo retry;
+    const int64_t nanos = absl::ToInt64Nanoseconds(*delay);
+    retry.mutable_retry_delay()->set_seconds(nanos / 1000000000);
+    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+    details.add_details()->PackFrom(retry);
+  }
   // absl and gRPC share the canonical code numbers.
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
                       details.SerializeAsString());
