@@ -56,7 +56,7 @@ void SetRetryDelay(absl::Status& status, absl::Duration delay) {
 }
 
 std::optional<absl::Duration> RetryDelay(const absl::Status& status) {
-  std::optional<absl::Cord> payload = status.GetPayload(kRetryDelayKey);
+  auto payload = status.GetPayload(kRetryDelayKey);
   int64_t nanos = 0;
   if (!payload || !absl::SimpleAtoi(std::string(*payload), &nanos)) return std::nullopt;
   return absl::Nanoseconds(nanos);
