@@ -120,6 +120,29 @@ upstream::CurlHttpClientOptions HttpOptions(const config::UpstreamSettings& upst
   return options;
 }
 
+rpc::ServerOptions ServerOptionsOf(const config::Settings& settings) {
+  std::optional<rpc::TlsOptions> tls;
+  if (settings.server.tls.has_value()) {
+    const config::TlsSettings& in = *settings.server.tls;
+    tls = rpc::TlsOptions{
+        .cert_file = in.cert_file,
+        .key_file = in.key_file,
+        .client_ca_file = in.client_ca_file,
+        .require_client_cert = in.require_client_cert,
+        .watch_interval = in.watch_interval,
+    };
+  }
+  return rpc::ServerOptions{
+      .listen_address = settings.listen_address,
+      .threads = settings.server.threads,
+      .calls_per_method = settings.server.calls_per_method,
+      .max_receive_message_bytes = settings.server.max_receive_message_bytes,
+      .tls = std::move(tls),
+      .reflection = settings.server.reflection,
+      .health_address = settings.server.health_address,
+  };
+}
+
 // The stores replicas share, when the config has a store section. Members
 // are declared so the client goes first: the stores outlive its callbacks.
 struct SharedStores {
@@ -289,12 +312,7 @@ int Run(int argc, char** argv) {
   signature::Signer signer(apps, credentials, clock);
   token::TokenHandout token_handout(apps, credentials, cache_options);
 
-  rpc::Server server(rpc::ServerOptions{
-      .listen_address = settings->listen_address,
-      .threads = settings->server.threads,
-      .calls_per_method = settings->server.calls_per_method,
-      .max_receive_message_bytes = settings->server.max_receive_message_bytes,
-  });
+  rpc::Server server(ServerOptionsOf(*settings));
   rpc::WxgateServices services;
   services.RegisterAll(server, rpc::Backends{
                                    .apps = &apps,

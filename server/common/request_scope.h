@@ -2,6 +2,7 @@
 #define WXGATE_SERVER_COMMON_REQUEST_SCOPE_H_
 
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace wxgate {
@@ -18,6 +19,11 @@ class RequestScope {
   // shuts down before the call is answered; at once, on the calling thread, if
   // that already happened. Replaces an earlier hook. `fn` must not block.
   virtual void OnCancel(absl::AnyInvocable<void() &&> fn) = 0;
+
+  // The name of the configured caller making the call, "anonymous" when
+  // unauthenticated calls are served, "" where no caller check ran. For logs
+  // and audit lines.
+  virtual absl::string_view caller() const { return {}; }
 
  protected:
   ~RequestScope() = default;

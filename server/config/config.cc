@@ -15,12 +15,18 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "server/config/field_checks.h"
 #include "server/config/field_reader.h"
+#include "server/config/security_config.h"
 #include "server/config/store_config.h"
 #include "wxgate/config/v1/config.pb.h"
+#include "wxgate/v1/identity.pb.h"
+#include "wxgate/v1/signature.pb.h"
+#include "wxgate/v1/token.pb.h"
 
 namespace wxgate::config {
 namespace {
@@ -29,7 +35,11 @@ namespace pb = ::wxgate::config::v1;
 using internal::AtField;
 using internal::BaseUrl;
 using internal::CaFile;
+using internal::CheckAccess;
+using internal::ConvertAudit;
+using internal::ConvertCallers;
 using internal::ConvertStore;
+using internal::ConvertTls;
 using internal::FieldError;
 using internal::FieldReader;
 using internal::IsAppId;
@@ -77,6 +87,11 @@ absl::StatusOr<ServerSettings> ConvertServer(const pb::Server& in) {
       .max_receive_message_bytes = f.Count(
           "max_receive_message_bytes", in.max_receive_message_bytes(),
           defaults::kMaxReceiveMessageBytes, kMinReceiveMessageBytes, kMaxReceiveMessageBytes),
+      .tls = f.Take(ConvertTls(in.has_tls(), in.tls())),
+      .reflection = in.has_reflection() ? in.reflection() : defaults::kReflection,
+      .health_address = in.health_address().empty()
+                            ? ""
+                            : f.Take("health_address", ListenAddress(in.health_address())),
   };
   return f.Result(std::move(out));
 }
@@ -236,8 +251,18 @@ absl::StatusOr<Settings> Convert(const pb::Config& in, const EnvLookup& env) {
       .sessions = f.Take(ConvertSessions(in.sessions())),
       .apps = f.Take(ConvertApps(in.apps(), env)),
       .store = f.Take(ConvertStore(in.has_store(), in.store(), env)),
+      .callers = {},
+      .allow_unauthenticated = in.allow_unauthenticated(),
+      .audit = f.Take(ConvertAudit(in.has_audit(), in.audit(), env)),
   };
-  return f.Result(std::move(out));
+  absl::StatusOr<Settings> settings = f.Result(std::move(out));
+  if (!settings.ok()) return settings;
+  // Grants name apps, so callers come once the apps are known.
+  absl::StatusOr<std::vector<Caller>> callers = ConvertCallers(in.callers(), settings->apps);
+  if (!callers.ok()) return callers.status();
+  settings->callers = *std::move(callers);
+  if (absl::Status access = CheckAccess(*settings); !access.ok()) return access;
+  return settings;
 }
 
 }  // namespace
@@ -273,6 +298,34 @@ const App* Settings::FindApp(absl::string_view name) const {
     if (app.name == name) return &app;
   }
   return nullptr;
+}
+
+const std::vector<std::string>& ApiMethods() {
+  static const std::vector<std::string>* const kMethods = [] {
+    auto* methods = new std::vector<std::string>;
+    // One message of each file: their descriptors lead to the services.
+    for (const google::protobuf::FileDescriptor* file :
+         {::wxgate::v1::Code2SessionRequest::descriptor()->file(),
+          ::wxgate::v1::SignJsapiConfigRequest::descriptor()->file(),
+          ::wxgate::v1::GetAccessTokenRequest::descriptor()->file()}) {
+      for (int s = 0; s < file->service_count(); ++s) {
+        const google::protobuf::ServiceDescriptor* service = file->service(s);
+        for (int m = 0; m < service->method_count(); ++m) {
+          methods->push_back(absl::StrCat(service->full_name(), "/", service->method(m)->name()));
+        }
+      }
+    }
+    return methods;
+  }();
+  return *kMethods;
+}
+
+bool IsLoopbackHost(absl::string_view host) {
+  if (absl::EqualsIgnoreCase(host, "localhost") || host == "[::1]") return true;
+  // 127.0.0.0/8.
+  std::vector<absl::string_view> octets = absl::StrSplit(host, '.');
+  int first = 0;
+  return octets.size() == 4 && absl::SimpleAtoi(octets[0], &first) && first == 127;
 }
 
 EnvLookup ProcessEnv() {

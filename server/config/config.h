@@ -193,6 +193,14 @@ struct Settings {
   const App* FindApp(absl::string_view name) const;
 };
 
+// The full names of wxgate.v1's methods, "wxgate.v1.IdentityService/Code2Session",
+// in the order of the .proto files: what callers' grants may name.
+const std::vector<std::string>& ApiMethods();
+
+// Whether `host` (as in listen_address, IPv6 in brackets) is a loopback
+// address or "localhost".
+bool IsLoopbackHost(absl::string_view host);
+
 // Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup ProcessEnv();

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -95,6 +96,21 @@ class CallContext : public RequestScope {
  public:
   absl::Time deadline() const override { return deadline_; }
 
+  // The caller Admission found ("" before it ran, or without one). Valid
+  // while the call lives.
+  absl::string_view caller() const override { return caller_; }
+  // The full method name, "wxgate.v1.IdentityService/Code2Session".
+  absl::string_view method() const { return method_name_; }
+  // For Admission, on the CQ thread before the handler: who calls. `pin`
+  // keeps what `caller` points into alive for as long as the call.
+  void SetCaller(absl::string_view caller, std::shared_ptr<const void> pin) {
+    caller_ = caller;
+    caller_pin_ = std::move(pin);
+  }
+  // For Admission: the call's gRPC context (peer identity, metadata). CQ
+  // thread only.
+  const grpc::ServerContext& server_context() const { return ctx_; }
+
   // See RequestScope. The hook runs on the call's CQ thread when gRPC reports
   // the cancellation.
   void OnCancel(absl::AnyInvocable<void() &&> fn) override;
@@ -110,8 +126,11 @@ class CallContext : public RequestScope {
 
   grpc::ServerContext ctx_;
   absl::Time deadline_ = absl::InfiniteFuture();
+  absl::string_view method_name_;
 
  private:
+  absl::string_view caller_;
+  std::shared_ptr<const void> caller_pin_;
   absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
@@ -163,6 +182,17 @@ class Responder {
   ReplySink<Response>* sink_;
 };
 
+// The step every call of a wxgate method takes before its handler: who is
+// calling, and may they call this method for this app. One implementation
+// (admission.h) over the caller policy; thread-safe.
+class Admission {
+ public:
+  virtual ~Admission() = default;
+  // On the call's CQ thread. OK: the handler runs, `call.caller()` names
+  // the caller. An error: the call is answered with it; the handler never runs.
+  virtual absl::Status Admit(CallContext& call, absl::string_view app) const = 0;
+};
+
 // One method's registration: how to request a call and what handles it.
 template <class Service, class Request, class Response>
 struct UnaryMethod {
@@ -172,10 +202,19 @@ struct UnaryMethod {
   // Called on the call's CQ thread. `request` stays valid until the responder
   // is answered (or dropped).
   using Handler = std::function<void(CallContext&, const Request&, Responder<Response>)>;
+  // Called on the call's CQ thread with each call's request and answer just
+  // before it is sent, refused calls included (the audit). Must not block.
+  using Observer =
+      std::function<void(const CallContext&, const Request&, const absl::StatusOr<Response>&)>;
 
   Service* service;
   RequestFn request;
   Handler handler;
+  // "wxgate.v1.IdentityService/Code2Session": a literal.
+  const char* name = "";
+  // Null: every call goes to the handler (health). Set before serving.
+  const Admission* admission = nullptr;
+  Observer observer;
 };
 
 template <class Service, class Request, class Response>
@@ -224,6 +263,7 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
   // Finish serializes the response and copies the status before it returns,
   // so `result` may go away right after.
   void Finish(absl::StatusOr<Response> result) {
+    if (method_->observer) method_->observer(*this, request_, result);
     if (result.ok()) {
       writer_.Finish(*result, grpc::Status::OK, &finish_tag_);
     } else {
@@ -244,6 +284,16 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
     }
     refs_.fetch_add(1, std::memory_order_relaxed);  // the done tag; the request ref
                                                     // passes to the responder
+    method_name_ = method_->name;
+    if (method_->admission != nullptr) {
+      if constexpr (requires(const Request& r) { r.app(); }) {
+        if (absl::Status admitted = method_->admission->Admit(*this, request_.app());
+            !admitted.ok()) {
+          Finish(std::move(admitted));
+          return;
+        }
+      }
+    }
     method_->handler(*this, request_, Responder<Response>(this));
   }
 

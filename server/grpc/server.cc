@@ -2,7 +2,10 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -11,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/grpc/status.h"
 
 namespace wxgate::rpc {
 namespace {
@@ -35,6 +39,56 @@ int UsableCores() {
     std::fclose(file);
   }
   return cores;
+}
+
+// The listening credentials: TLS from files gRPC watches, or plaintext.
+std::shared_ptr<grpc::ServerCredentials> ListenCredentials(const std::optional<TlsOptions>& tls) {
+  if (!tls.has_value()) return grpc::InsecureServerCredentials();
+  const auto interval =
+      static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(tls->watch_interval)));
+  using grpc::experimental::FileWatcherCertificateProvider;
+  auto provider = tls->client_ca_file.empty()
+                      ? std::make_shared<FileWatcherCertificateProvider>(tls->key_file,
+                                                                         tls->cert_file, interval)
+                      : std::make_shared<FileWatcherCertificateProvider>(
+                            tls->key_file, tls->cert_file, tls->client_ca_file, interval);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (tls->client_ca_file.empty()) {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    options.watch_root_certs();
+    // A certificate, when sent, is always verified: the caller check trusts
+    // the SANs of verified certificates only.
+    options.set_cert_request_type(tls->require_client_cert
+                                      ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                      : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+// grpc.health.v1 Check for probes that speak no TLS, answered from the
+// server's own health state. Watch is left unimplemented: probes check.
+class ProbeHealthService final : public grpc::health::v1::Health::Service {
+ public:
+  explicit ProbeHealthService(const HealthService* health) : health_(health) {}
+  grpc::Status Check(grpc::ServerContext* /*context*/,
+                     const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::health::v1::HealthCheckResponse* response) override {
+    absl::StatusOr<grpc::health::v1::HealthCheckResponse> answer = health_->Check(*request);
+    if (!answer.ok()) return ToGrpcStatus(answer.status());
+    *response = *std::move(answer);
+    return grpc::Status::OK;
+  }
+
+ private:
+  const HealthService* const health_;
+};
+
+// "host:port" of `listen_address` with the port gRPC bound.
+std::string BoundAddress(const std::string& listen_address, int port) {
+  // The host part may itself hold colons ([::1]:0): keep everything before the last one.
+  return absl::StrCat(listen_address.substr(0, listen_address.rfind(':')), ":", port);
 }
 
 }  // namespace
@@ -81,12 +135,44 @@ Server::~Server() {
   }
 }
 
+absl::Status Server::StartHealthListener() {
+  probe_service_ = std::make_unique<ProbeHealthService>(&health_);
+  grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  int port = 0;
+  builder.AddListeningPort(options_.health_address, grpc::InsecureServerCredentials(), &port);
+  // Probes come every few seconds: one polling thread is plenty.
+  grpc::ResourceQuota quota("wxgate-probes");
+  quota.SetMaxThreads(4);
+  builder.SetResourceQuota(quota);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
+  builder.RegisterService(probe_service_.get());
+  probe_server_ = builder.BuildAndStart();
+  if (probe_server_ == nullptr || port == 0) {
+    probe_server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on server.health_address ", options_.health_address,
+                     " (address in use, not local, or malformed host:port)"));
+  }
+  health_bound_address_ = BoundAddress(options_.health_address, port);
+  return absl::OkStatus();
+}
+
 absl::Status Server::Start() {
   // Before the builder is created. Health is ours (health.h), not gRPC's
   // default, which would also start a synchronous thread pool.
   grpc::EnableDefaultHealthCheckService(false);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  Handle(health_.service(), &HealthService::AsyncService::RequestCheck,
+  // The probe listener first: reflection's plugin, once initialised, joins
+  // every server built after it, and the probe port serves health alone.
+  if (!options_.health_address.empty()) {
+    if (absl::Status started = StartHealthListener(); !started.ok()) return started;
+  }
+  if (options_.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  for (const auto& method : methods_) method->SetAdmission(admission_);
+  Handle("grpc.health.v1.Health/Check", health_.service(),
+         &HealthService::AsyncService::RequestCheck,
          [health = &health_](CallContext&, const grpc::health::v1::HealthCheckRequest& request,
                              Responder<grpc::health::v1::HealthCheckResponse> reply) {
            reply.Reply(health->Check(request));
@@ -96,7 +182,7 @@ absl::Status Server::Start() {
   // gRPC sets SO_REUSEPORT by default, which lets a second wxgate bind a port
   // already in use and silently split its traffic: a busy port must fail.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen_address, ListenCredentials(options_.tls), &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   builder.RegisterService(health_.service());
   for (grpc::Service* service : services_) builder.RegisterService(service);
@@ -105,13 +191,12 @@ absl::Status Server::Start() {
   if (server_ == nullptr || port_ == 0) {
     server_.reset();
     cqs_.clear();
+    if (probe_server_ != nullptr) probe_server_->Shutdown();
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen_address,
                      " (address in use, not local, or malformed host:port)"));
   }
-  // The host part may itself hold colons ([::1]:0): keep everything before the last one.
-  std::string host = options_.listen_address.substr(0, options_.listen_address.rfind(':'));
-  address_ = absl::StrCat(host, ":", port_);
+  address_ = BoundAddress(options_.listen_address, port_);
 
   for (auto& cq : cqs_) {
     for (const auto& method : methods_) {
@@ -152,6 +237,8 @@ bool Server::Shutdown(absl::Duration grace, absl::Duration settle) {
   for (auto& cq : cqs_) cq->Shutdown();
   for (auto& poller : pollers_) poller.join();
   pollers_.clear();
+  // Probes saw NOT_SERVING throughout the drain; now they see nothing.
+  if (probe_server_ != nullptr) probe_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   return true;
 }
 

@@ -5,6 +5,7 @@
 #include <grpcpp/server_builder.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +17,20 @@
 
 namespace wxgate::rpc {
 
+// The server's certificate and the CA of its callers' certificates, as
+// files gRPC re-reads every `watch_interval`: a rotated certificate reaches
+// new connections without a restart, and a half-written or mismatched pair
+// is never taken (gRPC keeps the last good one and logs why).
+struct TlsOptions {
+  std::string cert_file;
+  std::string key_file;
+  // Empty: no client certificate is asked for.
+  std::string client_ca_file;
+  // With client_ca_file: refuse handshakes without a client certificate.
+  bool require_client_cert = false;
+  absl::Duration watch_interval = absl::Seconds(10);
+};
+
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:0";
   // Polling threads, one completion queue each. 0: one per usable core (CPU
@@ -25,6 +40,12 @@ struct ServerOptions {
   int calls_per_method = 16;
   // Largest request message accepted.
   int max_receive_message_bytes = 256 * 1024;
+  // TLS on listen_address; nullopt: plaintext.
+  std::optional<TlsOptions> tls;
+  // grpc.reflection.v1alpha on listen_address.
+  bool reflection = true;
+  // Where grpc.health.v1 Check alone is served in plaintext; empty: nowhere.
+  std::string health_address;
 };
 
 // wxgate's completion-queue server: N polling threads with one CQ each, every
@@ -49,16 +70,32 @@ class Server {
   }
 
   // Registers one unary method, in one line:
-  //   server.Handle(&svc, &Svc::RequestFoo, [&](auto& ctx, auto& req, auto r) {...});
+  //   server.Handle("pkg.Svc/Foo", &svc, &Svc::RequestFoo,
+  //                 [&](auto& ctx, auto& req, auto r) {...});
+  // `name` is a literal, the full method name. `observer` (optional) sees
+  // every answer (call.h).
   template <class Service, class Base, class Request, class Response>
-  void Handle(Service* service,
+  void Handle(const char* name, Service* service,
               void (Base::*request)(grpc::ServerContext*, Request*,
                                     grpc::ServerAsyncResponseWriter<Response>*,
                                     grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*),
-              typename UnaryMethod<Base, Request, Response>::Handler handler) {
-    methods_.push_back(std::make_unique<MethodImpl<Base, Request, Response>>(
-        UnaryMethod<Base, Request, Response>{service, request, std::move(handler)}));
+              typename UnaryMethod<Base, Request, Response>::Handler handler,
+              typename UnaryMethod<Base, Request, Response>::Observer observer = nullptr) {
+    methods_.push_back(
+        std::make_unique<MethodImpl<Base, Request, Response>>(UnaryMethod<Base, Request, Response>{
+            .service = service,
+            .request = request,
+            .handler = std::move(handler),
+            .name = name,
+            .admission = nullptr,
+            .observer = std::move(observer),
+        }));
   }
+
+  // The step every registered method's call takes before its handler (not
+  // health: probes need no credentials). Before Start; `admission` outlives
+  // the server. Unset: every call is served, caller "".
+  void SetAdmission(const Admission* admission) { admission_ = admission; }
 
   // Binds, starts the polling threads and requests the first calls. Health
   // reports SERVING once this returns OK.
@@ -67,6 +104,8 @@ class Server {
   // The bound port (useful with port 0).
   int port() const { return port_; }
   const std::string& address() const { return address_; }
+  // The plaintext health listener's bound address, "" without one.
+  const std::string& health_address() const { return health_bound_address_; }
 
   // Health to NOT_SERVING, then stop accepting calls; calls in flight have
   // until `grace` to finish, after which gRPC cancels them (their cancel hooks
@@ -84,6 +123,7 @@ class Server {
    public:
     virtual ~MethodBase() = default;
     virtual void Spawn(grpc::ServerCompletionQueue* cq, CallTracker* tracker) const = 0;
+    virtual void SetAdmission(const Admission* admission) = 0;
   };
   template <class Base, class Request, class Response>
   class MethodImpl final : public MethodBase {
@@ -92,6 +132,8 @@ class Server {
     void Spawn(grpc::ServerCompletionQueue* cq, CallTracker* tracker) const override {
       UnaryCall<Base, Request, Response>::Spawn(&method_, cq, tracker);
     }
+    // Taken by requests that name an app: wxgate's methods, not health.
+    void SetAdmission(const Admission* admission) override { method_.admission = admission; }
 
    private:
     UnaryMethod<Base, Request, Response> method_;
@@ -103,7 +145,15 @@ class Server {
   HealthService health_;
   std::vector<grpc::Service*> services_;
   std::vector<std::unique_ptr<MethodBase>> methods_;
+  // Starts the plaintext health-only server on options_.health_address.
+  absl::Status StartHealthListener();
+
+  const Admission* admission_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
+  // The plaintext health listener, its own small synchronous server.
+  std::unique_ptr<grpc::health::v1::Health::Service> probe_service_;
+  std::unique_ptr<grpc::Server> probe_server_;
+  std::string health_bound_address_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
   std::vector<std::thread> pollers_;
   CallTracker tracker_;

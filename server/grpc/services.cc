@@ -54,21 +54,27 @@ void LogFailure(absl::string_view rpc, const absl::Status& status) {
       suppressed > 0 ? absl::StrCat(" (", suppressed, " failure lines suppressed)") : "");
 }
 
-// The handler of an RPC whose logic is `(logic->*fn)(scope, request, reply)`:
-// the call is the logic's RequestScope and the responder its Reply. `rpc` is
-// a literal, held as a pointer so the reply (pointer + responder) fits
-// AnyInvocable's inline storage: no allocation per call.
-template <class Logic, class Request, class Response>
-auto Serve(const char* rpc, const Logic* logic,
-           void (Logic::*fn)(RequestScope&, const Request&, Reply<Response>) const) {
-  return [rpc, logic, fn](CallContext& call, const Request& request,
-                          Responder<Response> responder) {
-    (logic->*fn)(call, request,
-                 [rpc, responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
-                   if (!result.ok()) LogFailure(rpc, result.status());
-                   responder.Reply(std::move(result));
-                 });
-  };
+// Registers the RPC `name` whose logic is `(logic->*fn)(scope, request,
+// reply)`: the call is the logic's RequestScope and the responder its Reply.
+// `name` is a literal, held as a pointer so the reply (pointer + responder)
+// fits AnyInvocable's inline storage: no allocation per call.
+template <class Service, class Base, class Logic, class Request, class Response>
+void Rpc(Server& server, const char* name, Service* service,
+         void (Base::*request)(grpc::ServerContext*, Request*,
+                               grpc::ServerAsyncResponseWriter<Response>*, grpc::CompletionQueue*,
+                               grpc::ServerCompletionQueue*, void*),
+         const Logic* logic,
+         void (Logic::*fn)(RequestScope&, const Request&, Reply<Response>) const) {
+  server.Handle(
+      name, service, request,
+      [name, logic, fn](CallContext& call, const Request& request, Responder<Response> responder) {
+        (logic->*fn)(
+            call, request,
+            [name, responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
+              if (!result.ok()) LogFailure(name, result.status());
+              responder.Reply(std::move(result));
+            });
+      });
 }
 
 }  // namespace
@@ -77,35 +83,38 @@ void WxgateServices::RegisterAll(Server& server, const Backends& b) {
   server.AddService(&identity_, "wxgate.v1.IdentityService");
   server.AddService(&signature_, "wxgate.v1.SignatureService");
   server.AddService(&token_, "wxgate.v1.TokenService");
-  using IdentitySvc = v1::IdentityService::AsyncService;
-  using Signature = v1::SignatureService::AsyncService;
-  using Token = v1::TokenService::AsyncService;
-
+  using Id = v1::IdentityService::AsyncService;
+  using Sig = v1::SignatureService::AsyncService;
+  using Tok = v1::TokenService::AsyncService;
   using identity::Identity;
-  server.Handle(&identity_, &IdentitySvc::RequestCode2Session,
-                Serve("Code2Session", b.identity, &Identity::Code2Session));
-  server.Handle(&identity_, &IdentitySvc::RequestWeComCode2Session,
-                Serve("WeComCode2Session", b.identity, &Identity::WeComCode2Session));
-  server.Handle(&identity_, &IdentitySvc::RequestDecryptUserData,
-                Serve("DecryptUserData", b.identity, &Identity::DecryptUserData));
-  server.Handle(&identity_, &IdentitySvc::RequestGetPhoneNumber,
-                Serve("GetPhoneNumber", b.identity, &Identity::GetPhoneNumber));
-  server.Handle(&identity_, &IdentitySvc::RequestGetExternalContact,
-                Serve("GetExternalContact", b.identity, &Identity::GetExternalContact));
-  server.Handle(&identity_, &IdentitySvc::RequestBatchGetKfCustomers,
-                Serve("BatchGetKfCustomers", b.identity, &Identity::BatchGetKfCustomers));
-  server.Handle(&identity_, &IdentitySvc::RequestExchangeOAuthCode,
-                Serve("ExchangeOAuthCode", b.identity, &Identity::ExchangeOAuthCode));
-  server.Handle(&identity_, &IdentitySvc::RequestGetFollower,
-                Serve("GetFollower", b.identity, &Identity::GetFollower));
-  server.Handle(&identity_, &IdentitySvc::RequestBatchGetFollowers,
-                Serve("BatchGetFollowers", b.identity, &Identity::BatchGetFollowers));
-  server.Handle(&signature_, &Signature::RequestSignJsapiConfig,
-                Serve("SignJsapiConfig", b.signer, &signature::Signer::SignJsapiConfig));
-  server.Handle(&signature_, &Signature::RequestSignAgentConfig,
-                Serve("SignAgentConfig", b.signer, &signature::Signer::SignAgentConfig));
-  server.Handle(&token_, &Token::RequestGetAccessToken,
-                Serve("GetAccessToken", b.token, &token::TokenHandout::GetAccessToken));
+  using signature::Signer;
+  using token::TokenHandout;
+
+  // One line per RPC: its full name, the request it waits for, the logic.
+  Rpc(server, "wxgate.v1.IdentityService/Code2Session", &identity_, &Id::RequestCode2Session,
+      b.identity, &Identity::Code2Session);
+  Rpc(server, "wxgate.v1.IdentityService/WeComCode2Session", &identity_,
+      &Id::RequestWeComCode2Session, b.identity, &Identity::WeComCode2Session);
+  Rpc(server, "wxgate.v1.IdentityService/DecryptUserData", &identity_, &Id::RequestDecryptUserData,
+      b.identity, &Identity::DecryptUserData);
+  Rpc(server, "wxgate.v1.IdentityService/GetPhoneNumber", &identity_, &Id::RequestGetPhoneNumber,
+      b.identity, &Identity::GetPhoneNumber);
+  Rpc(server, "wxgate.v1.IdentityService/GetExternalContact", &identity_,
+      &Id::RequestGetExternalContact, b.identity, &Identity::GetExternalContact);
+  Rpc(server, "wxgate.v1.IdentityService/BatchGetKfCustomers", &identity_,
+      &Id::RequestBatchGetKfCustomers, b.identity, &Identity::BatchGetKfCustomers);
+  Rpc(server, "wxgate.v1.IdentityService/ExchangeOAuthCode", &identity_,
+      &Id::RequestExchangeOAuthCode, b.identity, &Identity::ExchangeOAuthCode);
+  Rpc(server, "wxgate.v1.IdentityService/GetFollower", &identity_, &Id::RequestGetFollower,
+      b.identity, &Identity::GetFollower);
+  Rpc(server, "wxgate.v1.IdentityService/BatchGetFollowers", &identity_,
+      &Id::RequestBatchGetFollowers, b.identity, &Identity::BatchGetFollowers);
+  Rpc(server, "wxgate.v1.SignatureService/SignJsapiConfig", &signature_,
+      &Sig::RequestSignJsapiConfig, b.signer, &Signer::SignJsapiConfig);
+  Rpc(server, "wxgate.v1.SignatureService/SignAgentConfig", &signature_,
+      &Sig::RequestSignAgentConfig, b.signer, &Signer::SignAgentConfig);
+  Rpc(server, "wxgate.v1.TokenService/GetAccessToken", &token_, &Tok::RequestGetAccessToken,
+      b.token, &TokenHandout::GetAccessToken);
 }
 
 }  // namespace wxgate::rpc

@@ -81,11 +81,14 @@ class CallTest : public ::testing::Test {
   // Starts a two-thread server whose GetAccessToken runs `handler`.
   void StartServer(UnaryMethod<TokenService::WithAsyncMethod_GetAccessToken<TokenService::Service>,
                                GetAccessTokenRequest, GetAccessTokenResponse>::Handler handler) {
-    server_ = std::make_unique<Server>(
-        ServerOptions{.listen_address = "127.0.0.1:0", .threads = 2, .calls_per_method = 2});
+    server_ = std::make_unique<Server>(ServerOptions{.listen_address = "127.0.0.1:0",
+                                                     .threads = 2,
+                                                     .calls_per_method = 2,
+                                                     .tls = std::nullopt,
+                                                     .health_address = ""});
     server_->AddService(&service_);
-    server_->Handle(&service_, &TokenService::AsyncService::RequestGetAccessToken,
-                    std::move(handler));
+    server_->Handle("wxgate.v1.TokenService/GetAccessToken", &service_,
+                    &TokenService::AsyncService::RequestGetAccessToken, std::move(handler));
     ASSERT_TRUE(server_->Start().ok());
     channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
     stub_ = TokenService::NewStub(channel_);
