@@ -18,7 +18,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "tests/support/temp_dir.h"
 
 namespace wxgate::test {
 namespace {
@@ -234,6 +233,15 @@ absl::StatusOr<TestCa> TestCa::Create(absl::string_view dir, absl::string_view n
   ca.ca_pem_ = *std::move(pem);
   ca.key_ = *std::move(key);
   ca.cert_ = *std::move(cert);
+  return ca;
+}
+
+absl::StatusOr<TestCa> TestCa::Create(absl::string_view name) {
+  absl::StatusOr<TempDir> dir = TempDir::Create(absl::StrCat("wxgate-ca-", name));
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<TestCa> ca = Create(dir->path(), name);
+  if (!ca.ok()) return ca.status();
+  ca->owned_dir_ = std::make_unique<TempDir>(*std::move(dir));
   return ca;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "tests/support/temp_dir.h"
 
 namespace wxgate::test {
 
@@ -59,6 +60,8 @@ class TestCa {
   // A self-signed CA certificate with subject "CN=<name>", valid from an hour
   // ago for a day, written to <dir>/<name>-ca.pem. Its key stays in memory.
   static absl::StatusOr<TestCa> Create(absl::string_view dir, absl::string_view name);
+  // The same in a fresh temp dir of its own, removed with the TestCa.
+  static absl::StatusOr<TestCa> Create(absl::string_view name);
 
   TestCa(TestCa&&) noexcept = default;
   TestCa& operator=(TestCa&&) noexcept = default;
@@ -66,6 +69,8 @@ class TestCa {
   // The CA certificate, PEM: a trust anchor for servers and clients.
   const std::string& ca_file() const { return ca_file_; }
   const std::string& ca_pem() const { return ca_pem_; }
+  // Where the files go; dir() + "/" + name is a path for a test's own files.
+  const std::string& dir() const { return dir_; }
 
   // Issues a leaf certificate signed by this CA (basicConstraints CA:FALSE,
   // keyUsage digitalSignature, the SANs and extendedKeyUsage `leaf` asks for)
@@ -78,6 +83,7 @@ class TestCa {
  private:
   TestCa() = default;
 
+  std::unique_ptr<TempDir> owned_dir_;  // set by Create(name) only
   std::string dir_;
   std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY_free>> key_;
   std::unique_ptr<X509, OpenSslFree<X509_free>> cert_;

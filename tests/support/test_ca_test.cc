@@ -14,18 +14,19 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/await_grpc_shutdown.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/support/health_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace wxgate::test {
@@ -317,67 +318,27 @@ TEST_F(TestCaTest, IssuingAgainUnderAStemReplacesBothFiles) {
   EXPECT_EQ(X509_check_private_key(cert.get(), key.get()), 1);
 }
 
+TEST(TestCaOwnDirTest, CreatesItsOwnDirectoryAndRemovesIt) {
+  std::string dir;
+  {
+    absl::StatusOr<TestCa> ca = TestCa::Create("own");
+    ASSERT_TRUE(ca.ok()) << ca.status();
+    dir = ca->dir();
+    EXPECT_EQ(ca->ca_file(), dir + "/own-ca.pem");
+    absl::StatusOr<CertFiles> leaf = ca->Issue("leaf", {});
+    ASSERT_TRUE(leaf.ok()) << leaf.status();
+    EXPECT_EQ(leaf->cert_file, dir + "/leaf.pem");
+    TestCa moved = *std::move(ca);  // the directory moves with it
+    EXPECT_EQ(VerifyError(moved.ca_file(), leaf->cert_file), X509_V_OK);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
 TEST(IdentifyCertificateTest, TextWithoutACertificateIsInvalid) {
   EXPECT_EQ(IdentifyCertificate("not PEM").status().code(), absl::StatusCode::kInvalidArgument);
   absl::StatusOr<CertificateId> missing = IdentifyCertificateFile("/nonexistent/cert.pem");
   EXPECT_FALSE(missing.ok());
 }
-
-// A health service that remembers the verified client certificate's URI SANs
-// as gRPC's auth context names them.
-class HealthService final : public grpc::health::v1::Health::Service {
- public:
-  grpc::Status Check(grpc::ServerContext* context,
-                     const grpc::health::v1::HealthCheckRequest* /*request*/,
-                     grpc::health::v1::HealthCheckResponse* response) override {
-    std::vector<std::string> uris;
-    for (const grpc::string_ref& uri :
-         context->auth_context()->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
-      uris.emplace_back(uri.data(), uri.size());
-    }
-    absl::MutexLock lock(&mu_);
-    peer_uris_ = std::move(uris);
-    response->set_status(grpc::health::v1::HealthCheckResponse::SERVING);
-    return grpc::Status::OK;
-  }
-
-  std::vector<std::string> peer_uris() const {
-    absl::MutexLock lock(&mu_);
-    return peer_uris_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<std::string> peer_uris_ ABSL_GUARDED_BY(mu_);
-};
-
-// A synchronous gRPC server on 127.0.0.1:<port 0> with TLS from TestCa
-// files, requiring and verifying a client certificate from `client_ca`.
-class TlsServer {
- public:
-  TlsServer(const CertFiles& server, const std::string& client_ca_pem) {
-    grpc::SslServerCredentialsOptions options(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    options.pem_root_certs = client_ca_pem;
-    options.pem_key_cert_pairs.push_back({ReadOrDie(server.key_file), ReadOrDie(server.cert_file)});
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(options), &port_);
-    builder.RegisterService(&health_);
-    server_ = builder.BuildAndStart();
-  }
-  ~TlsServer() {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
-  bool started() const { return server_ != nullptr && port_ > 0; }
-  int port() const { return port_; }
-  const HealthService& health() const { return health_; }
-
- private:
-  HealthService health_;
-  int port_ = 0;
-  std::unique_ptr<grpc::Server> server_;
-};
 
 struct CheckResult {
   grpc::Status status;
@@ -416,6 +377,15 @@ CheckResult Check(int port, const std::string& ca_pem, const CertFiles& client,
 
 class TestCaGrpcTest : public TestCaTest {
  protected:
+  // A TLS health server presenting `server` and requiring a client
+  // certificate from this CA.
+  std::unique_ptr<HealthServer> StartServer(const CertFiles& server) {
+    absl::StatusOr<std::unique_ptr<HealthServer>> started =
+        HealthServer::Start(HealthServer::Tls{server, ca_->ca_file()});
+    EXPECT_TRUE(started.ok()) << started.status();
+    return started.ok() ? *std::move(started) : nullptr;
+  }
+
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(TestCaTest::SetUp());
     TestCa::Leaf server;
@@ -435,12 +405,13 @@ class TestCaGrpcTest : public TestCaTest {
 };
 
 TEST_F(TestCaGrpcTest, MutualTlsCallSucceedsAndEachSideSeesTheOther) {
-  TlsServer server(server_files_, ca_->ca_pem());
-  ASSERT_TRUE(server.started());
-  CheckResult result = Check(server.port(), ca_->ca_pem(), client_files_);
+  std::unique_ptr<HealthServer> server = StartServer(server_files_);
+  ASSERT_NE(server, nullptr);
+  CheckResult result = Check(server->port(), ca_->ca_pem(), client_files_);
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
   EXPECT_TRUE(result.serving);
-  EXPECT_THAT(server.health().peer_uris(), ElementsAre(kClientUri));
+  ASSERT_EQ(server->calls().size(), 1u);
+  EXPECT_THAT(server->calls()[0].peer_uris, ElementsAre(kClientUri));
 
   absl::StatusOr<CertificateId> presented = IdentifyCertificate(result.server_pem);
   absl::StatusOr<CertificateId> issued = IdentifyCertificateFile(server_files_.cert_file);
@@ -450,26 +421,26 @@ TEST_F(TestCaGrpcTest, MutualTlsCallSucceedsAndEachSideSeesTheOther) {
 }
 
 TEST_F(TestCaGrpcTest, DnsSanMatchesATargetNameOverride) {
-  TlsServer server(server_files_, ca_->ca_pem());
-  ASSERT_TRUE(server.started());
-  CheckResult result = Check(server.port(), ca_->ca_pem(), client_files_, "localhost");
+  std::unique_ptr<HealthServer> server = StartServer(server_files_);
+  ASSERT_NE(server, nullptr);
+  CheckResult result = Check(server->port(), ca_->ca_pem(), client_files_, "localhost");
   EXPECT_TRUE(result.status.ok()) << result.status.error_message();
-  CheckResult wrong_name = Check(server.port(), ca_->ca_pem(), client_files_, "elsewhere.example");
+  CheckResult wrong_name = Check(server->port(), ca_->ca_pem(), client_files_, "elsewhere.example");
   EXPECT_EQ(wrong_name.status.error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(TestCaGrpcTest, ClientCertificateFromAnotherCaIsRefused) {
-  TlsServer server(server_files_, ca_->ca_pem());
-  ASSERT_TRUE(server.started());
+  std::unique_ptr<HealthServer> server = StartServer(server_files_);
+  ASSERT_NE(server, nullptr);
   absl::StatusOr<TestCa> other = TestCa::Create(dir_->path(), "other");
   ASSERT_TRUE(other.ok()) << other.status();
   absl::StatusOr<CertFiles> stranger = other->Issue("stranger", {});
   ASSERT_TRUE(stranger.ok()) << stranger.status();
-  CheckResult result = Check(server.port(), ca_->ca_pem(), *stranger);
+  CheckResult result = Check(server->port(), ca_->ca_pem(), *stranger);
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << result.status.error_message();
-  EXPECT_THAT(server.health().peer_uris(), IsEmpty());
-  CheckResult without = Check(server.port(), ca_->ca_pem(), CertFiles{});
+  EXPECT_THAT(server->calls(), IsEmpty()) << "refused in the handshake, before any call";
+  CheckResult without = Check(server->port(), ca_->ca_pem(), CertFiles{});
   EXPECT_EQ(without.status.error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
@@ -478,9 +449,9 @@ TEST_F(TestCaGrpcTest, ExpiredServerCertificateIsRefusedByTheClient) {
   expired.ip_sans = {"127.0.0.1"};
   expired.not_before = absl::Now() - absl::Hours(48);
   expired.not_after = absl::Now() - absl::Hours(24);
-  TlsServer server(Issue("expired-server", expired), ca_->ca_pem());
-  ASSERT_TRUE(server.started());
-  CheckResult result = Check(server.port(), ca_->ca_pem(), client_files_);
+  std::unique_ptr<HealthServer> server = StartServer(Issue("expired-server", expired));
+  ASSERT_NE(server, nullptr);
+  CheckResult result = Check(server->port(), ca_->ca_pem(), client_files_);
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << result.status.error_message();
   EXPECT_THAT(result.server_pem, Not(HasSubstr("CERTIFICATE")));
