@@ -1,6 +1,7 @@
 // wxgate-cli: one subcommand per RPC of wxgate.v1, plus health and list.
 // Prints the response readably (or as JSON with --json); on failure prints the
-// gRPC status, message and ErrorInfo and exits 1 (2 for usage errors).
+// gRPC status, message and ErrorInfo and exits 1 (2 for usage errors and for
+// TLS files it cannot read).
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
@@ -9,13 +10,16 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/await_grpc_shutdown.h"
 #include "client/cli_args.h"
+#include "client/connection_flags.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -28,7 +32,9 @@ namespace wxgate::cli {
 namespace {
 
 constexpr char kUsage[] =
-    R"(usage: wxgate-cli [--target=HOST:PORT] [--timeout=DURATION] [--json] COMMAND ARGS...
+    R"(usage: wxgate-cli [--target=HOST:PORT] [--timeout=DURATION] [--json]
+                  [--tls] [--cacert=PATH] [--cert=PATH --key=PATH] [--server_name=NAME]
+                  [--token=TOKEN] COMMAND ARGS...
 
   health                                  grpc.health.v1 Check of the whole server
   list                                    services, via server reflection
@@ -45,9 +51,17 @@ constexpr char kUsage[] =
   sign-agent APP URL                      wx.agentConfig signature
   token APP [--failed_token=T]            the app's access token (TokenService)
 
-  --target    wxgate's address (default 127.0.0.1:50051, or $WXGATE_TARGET)
-  --timeout   deadline of the call, e.g. 500ms, 5s (default 10s)
-  --json      print the response, or the error, as JSON
+  --target       wxgate's address (default 127.0.0.1:50051, or $WXGATE_TARGET)
+  --timeout      deadline of the call, e.g. 500ms, 5s (default 10s)
+  --json         print the response, or the error, as JSON
+  --tls          connect with TLS, trusting gRPC's default (public) roots
+  --cacert       trust the CA certificates of this PEM file instead
+  --cert, --key  present this client certificate and its key (mTLS); both or neither
+  --server_name  the name the server's certificate must carry when --target is an
+                 address: --target=10.0.0.7:50051 --server_name=wxgate.internal
+                 (--cacert, --cert, --key and --server_name imply --tls)
+  --token        send "authorization: Bearer TOKEN" with every call (default
+                 $WXGATE_TOKEN); in plaintext without TLS, for a wxgate on loopback
 )";
 
 // The positional arguments each command requires.
@@ -86,7 +100,18 @@ class Cli {
     if (!absl::ParseDuration(timeout_text, &timeout_) || timeout_ <= absl::ZeroDuration()) {
       return Usage(absl::StrCat("--timeout=", timeout_text, " is not a duration such as 5s"));
     }
-    channel_ = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    absl::StatusOr<Connection> connection = Connection::FromFlags(args_);
+    if (!connection.ok()) {
+      if (absl::IsInvalidArgument(connection.status())) {
+        return Usage(std::string(connection.status().message()));
+      }
+      std::fprintf(stderr, "wxgate-cli: %s\n", std::string(connection.status().message()).c_str());
+      return 2;
+    }
+    connection_.emplace(*std::move(connection));
+    grpc::ChannelArguments channel_args;
+    connection_->Configure(channel_args);
+    channel_ = grpc::CreateCustomChannel(target, connection_->Credentials(), channel_args);
 
     auto commands = Commands();
     auto it = commands.find(words[0]);
@@ -241,15 +266,17 @@ class Cli {
     return 2;
   }
 
-  void SetDeadline(grpc::ClientContext& ctx) {
+  // Every call's deadline and bearer token.
+  void Prepare(grpc::ClientContext& ctx) {
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    connection_->Authorize(ctx);
   }
 
   template <class Response, class Request, class CallFn>
   int Unary(const Request&, CallFn call) {
     if (int unused = CheckUnused(); unused != 0) return unused;
     grpc::ClientContext ctx;
-    SetDeadline(ctx);
+    Prepare(ctx);
     Response response;
     grpc::Status status = call(&ctx, &response);
     if (!status.ok()) return PrintError(status);
@@ -269,7 +296,7 @@ class Cli {
   int Health() {
     if (int unused = CheckUnused(); unused != 0) return unused;
     grpc::ClientContext ctx;
-    SetDeadline(ctx);
+    Prepare(ctx);
     grpc::health::v1::HealthCheckRequest request;
     grpc::health::v1::HealthCheckResponse response;
     grpc::Status status =
@@ -283,7 +310,7 @@ class Cli {
     if (int unused = CheckUnused(); unused != 0) return unused;
     using namespace ::grpc::reflection::v1alpha;  // NOLINT
     grpc::ClientContext ctx;
-    SetDeadline(ctx);
+    Prepare(ctx);
     auto stream = ServerReflection::NewStub(channel_)->ServerReflectionInfo(&ctx);
     ServerReflectionRequest request;
     request.set_list_services("");
@@ -371,6 +398,7 @@ class Cli {
   const Args& args_;
   bool json_ = false;
   absl::Duration timeout_;
+  std::optional<Connection> connection_;  // set by Run before any call
   std::shared_ptr<grpc::Channel> channel_;
 };
 

@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -41,6 +42,7 @@
 #include "absl/time/time.h"
 #include "client/await_grpc_shutdown.h"
 #include "client/cli_args.h"
+#include "client/connection_flags.h"
 #include "client/load_stats.h"
 #include "client/load_workload.h"
 
@@ -50,6 +52,13 @@ namespace {
 constexpr char kUsage[] = R"(usage: wxgate-load [options]
 
   --target=HOST:PORT     wxgate's address (default 127.0.0.1:50051, or $WXGATE_TARGET)
+  --tls                  connect with TLS, trusting gRPC's default (public) roots
+  --cacert=PATH          trust the CA certificates of this PEM file instead
+  --cert=PATH --key=PATH present this client certificate and its key (mTLS); both or neither
+  --server-name=NAME     the name the server's certificate must carry when --target is an
+                         address (--cacert, --cert, --key and --server-name imply --tls)
+  --token=TOKEN          send "authorization: Bearer TOKEN" with every call (default
+                         $WXGATE_TOKEN); in plaintext without TLS, for a wxgate on loopback
   --mix=RPC:W,...        weighted mix of RPCs (default health:1); RPCs: health, sign-jsapi,
                          sign-agent, token, code2session, wecom-code2session, decrypt, phone,
                          external-contact, kf-customers
@@ -74,7 +83,8 @@ constexpr char kUsage[] = R"(usage: wxgate-load [options]
 
 The built-in fixture covers health, sign-jsapi, sign-agent and token for the apps of
 deploy/demo.textproto. SIGINT/SIGTERM stop starting calls; the run then drains and reports.
-Exit status: 0 after a run that accounted for every call, 1 on failure, 2 for bad usage.
+Exit status: 0 after a run that accounted for every call, 1 on failure, 2 for bad usage
+or a TLS file it cannot read.
 )";
 
 using Clock = std::chrono::steady_clock;
@@ -99,6 +109,7 @@ struct Options {
 // What every worker shares.
 struct Shared {
   const Options& options;
+  const wxgate::cli::Connection& connection;
   Workload& workload;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::atomic<int64_t> budget{0};  // --calls left to start; unused without --calls
@@ -233,6 +244,7 @@ class Worker {
         request = ToByteBuffer(call->prepared->bytes);
       }
       call->context.set_deadline(std::chrono::system_clock::now() + deadline_);
+      shared_.connection.Authorize(call->context);
       grpc::GenericStub& stub = *stubs_[next_channel_++ % stubs_.size()];
       call->start = now;
       call->reader = stub.PrepareUnaryCall(&call->context, RpcMethod(rpc), request, &cq_);
@@ -447,6 +459,14 @@ int Main(int argc, char** argv) {
   } else {
     options.seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
   }
+  absl::StatusOr<wxgate::cli::Connection> connection = wxgate::cli::Connection::FromFlags(args);
+  if (!connection.ok()) {
+    // Its messages spell flags with '_', which this tool takes as well.
+    std::string message(connection.status().message());
+    if (absl::IsInvalidArgument(connection.status())) return Usage(message);
+    std::fprintf(stderr, "wxgate-load: %s\n", message.c_str());
+    return 2;
+  }
   options.verify = args.FlagOr("verify", "true") != "false";
   options.json = args.Bool("json");
   options.threads = std::min(options.threads, options.concurrency);
@@ -493,7 +513,7 @@ int Main(int argc, char** argv) {
   if (!unused.empty())
     return Usage(absl::StrCat("unknown option --", absl::StrJoin(unused, ", --")));
 
-  Shared shared{options, workload, {}, {}};
+  Shared shared{options, *connection, workload, {}, {}};
   shared.budget.store(options.calls);
   std::thread([signals] {
     int signal_number;
@@ -508,8 +528,9 @@ int Main(int argc, char** argv) {
     // Its own subchannel pool and a distinct argument: one connection each.
     channel_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     channel_args.SetInt("wxgate_load.channel", i);
-    shared.channels.push_back(grpc::CreateCustomChannel(
-        options.target, grpc::InsecureChannelCredentials(), channel_args));
+    connection->Configure(channel_args);
+    shared.channels.push_back(
+        grpc::CreateCustomChannel(options.target, connection->Credentials(), channel_args));
   }
   auto connect_by =
       std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options.connect_timeout);
