@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "server/config/config.h"
+#include "tests/support/test_ca.h"
 
 namespace wxgate::config {
 namespace {
@@ -224,6 +225,99 @@ INSTANTIATE_TEST_SUITE_P(
                                                server { health_address: "8081" })pb",
                 "server.health_address"}),
     [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace wxgate::config
+
+namespace wxgate::config {
+namespace {
+
+// server.tls with real files: a test CA's server certificate and key.
+class TlsConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<test::TestCa> ca = test::TestCa::Create("callers");
+    ASSERT_TRUE(ca.ok()) << ca.status();
+    ca_.emplace(*std::move(ca));
+    test::TestCa::Leaf leaf;
+    leaf.dns_sans = {"localhost"};
+    absl::StatusOr<test::CertFiles> server = ca_->Issue("server", leaf);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *server;
+    absl::StatusOr<test::CertFiles> other = ca_->Issue("other", test::TestCa::Leaf{});
+    ASSERT_TRUE(other.ok()) << other.status();
+    other_ = *other;
+  }
+
+  absl::StatusOr<Settings> WithTls(absl::string_view tls, absl::string_view rest = "") {
+    return Parse("0.0.0.0:443",
+                 absl::StrCat("allow_unauthenticated: true server { tls { ", tls, " } } ", rest));
+  }
+  std::string Files(absl::string_view key_file) const {
+    return absl::StrCat("cert_file: \"", server_.cert_file, "\" key_file: \"", key_file, "\"");
+  }
+
+  std::optional<test::TestCa> ca_;
+  test::CertFiles server_;
+  test::CertFiles other_;
+};
+
+TEST_F(TlsConfigTest, LoadsWithDefaults) {
+  absl::StatusOr<Settings> settings = WithTls(Files(server_.key_file));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  ASSERT_TRUE(settings->server.tls.has_value());
+  EXPECT_EQ(settings->server.tls->cert_file, server_.cert_file);
+  EXPECT_EQ(settings->server.tls->client_ca_file, "");
+  EXPECT_FALSE(settings->server.tls->require_client_cert);
+  EXPECT_EQ(settings->server.tls->watch_interval, absl::Seconds(10));
+}
+
+TEST_F(TlsConfigTest, CallersByCertificateNeedAClientCa) {
+  const std::string caller =
+      R"(callers { name: "shop" certificate_san: "spiffe://corp.example/ns/shop/sa/backend" })";
+  absl::StatusOr<Settings> settings = WithTls(Files(server_.key_file), caller);
+  ASSERT_FALSE(settings.ok());
+  EXPECT_THAT(settings.status().message(), HasSubstr("needs server.tls with client_ca_file"));
+
+  settings = WithTls(absl::StrCat(Files(server_.key_file), " client_ca_file: \"", ca_->ca_file(),
+                                  "\" require_client_cert: true watch_interval { seconds: 1 }"),
+                     caller);
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->server.tls->client_ca_file, ca_->ca_file());
+  EXPECT_TRUE(settings->server.tls->require_client_cert);
+  EXPECT_EQ(settings->server.tls->watch_interval, absl::Seconds(1));
+  EXPECT_THAT(settings->callers[0].certificate_sans,
+              ElementsAre("spiffe://corp.example/ns/shop/sa/backend"));
+}
+
+TEST_F(TlsConfigTest, MistakesAreNamed) {
+  struct Case {
+    std::string tls;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {Files(other_.key_file), "server.tls.key_file: " + other_.key_file +
+                                   ": the key does not belong to the first certificate"},
+      {Files(server_.cert_file), "the key does not parse"},
+      {absl::StrCat("cert_file: \"", server_.key_file, "\" key_file: \"", server_.key_file, "\""),
+       "server.tls.cert_file: " + server_.key_file + " holds no PEM certificate"},
+      {Files("/nonexistent/server.key"),
+       "server.tls.key_file: cannot read /nonexistent/server.key"},
+      {absl::StrCat(Files(server_.key_file), " client_ca_file: \"", server_.key_file, "\""),
+       "server.tls.client_ca_file"},
+      {absl::StrCat(Files(server_.key_file), " require_client_cert: true"),
+       "server.tls.require_client_cert: needs client_ca_file"},
+      {absl::StrCat(Files(server_.key_file), " watch_interval { nanos: 500000000 }"),
+       "server.tls.watch_interval: must be at least 1s"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Settings> settings = WithTls(c.tls);
+    ASSERT_FALSE(settings.ok()) << c.tls;
+    EXPECT_THAT(settings.status().message(), HasSubstr(c.expected)) << c.tls;
+    // The key's PEM never appears in an error.
+    EXPECT_THAT(settings.status().message(), Not(HasSubstr("PRIVATE KEY-----")));
+  }
+}
 
 }  // namespace
 }  // namespace wxgate::config
