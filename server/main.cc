@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "server/audit/audit_log.h"
 #include "server/cache/in_memory_session_store.h"
 #include "server/cache/in_memory_value_store.h"
 #include "server/cache/scheduler.h"
@@ -22,6 +23,7 @@
 #include "server/config/app_directory.h"
 #include "server/config/config.h"
 #include "server/credentials/app_credentials.h"
+#include "server/crypto/random.h"
 #include "server/crypto/sealer.h"
 #include "server/grpc/server.h"
 #include "server/grpc/services.h"
@@ -141,6 +143,20 @@ rpc::ServerOptions ServerOptionsOf(const config::Settings& settings) {
       .reflection = settings.server.reflection,
       .health_address = settings.server.health_address,
   };
+}
+
+// The key of audit lines' subject hashes: the configured one, or without an
+// audit section a random one for this process (lines still follow one user
+// within a run, and no key exists that could confirm a guessed id).
+absl::StatusOr<std::shared_ptr<const audit::SubjectHasher>> SubjectHasherOf(
+    const config::AuditSettings& audit) {
+  std::string key = audit.subject_key;
+  if (key.empty()) {
+    absl::StatusOr<std::string> random = crypto::RandomBytes(32);
+    if (!random.ok()) return random.status();
+    key = *std::move(random);
+  }
+  return std::make_shared<const audit::SubjectHasher>(std::move(key));
 }
 
 // The stores replicas share, when the config has a store section. Members
@@ -313,12 +329,27 @@ int Run(int argc, char** argv) {
   token::TokenHandout token_handout(apps, credentials, cache_options);
 
   rpc::Server server(ServerOptionsOf(*settings));
+  absl::StatusOr<std::unique_ptr<audit::AuditLog>> audit_log =
+      audit::AuditLog::Open(audit::AuditLog::Options{.file = settings->audit.file});
+  if (!audit_log.ok()) {
+    std::fprintf(stderr, "wxgate: audit.file: %s\n",
+                 std::string(audit_log.status().message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<std::shared_ptr<const audit::SubjectHasher>> hasher =
+      SubjectHasherOf(settings->audit);
+  if (!hasher.ok()) {
+    std::fprintf(stderr, "wxgate: audit key: %s\n", std::string(hasher.status().message()).c_str());
+    return 1;
+  }
+  rpc::AuditTrail audit_trail(**audit_log, *hasher);
   rpc::WxgateServices services;
   services.RegisterAll(server, rpc::Backends{
                                    .apps = &apps,
                                    .identity = &identity,
                                    .signer = &signer,
                                    .token = &token_handout,
+                                   .audit = &audit_trail,
                                });
   if (absl::Status started = server.Start(); !started.ok()) {
     Log(LogSeverity::kError, "%s", started.message());

@@ -57,14 +57,25 @@ void LogFailure(absl::string_view rpc, const absl::Status& status) {
 // Registers the RPC `name` whose logic is `(logic->*fn)(scope, request,
 // reply)`: the call is the logic's RequestScope and the responder its Reply.
 // `name` is a literal, held as a pointer so the reply (pointer + responder)
-// fits AnyInvocable's inline storage: no allocation per call.
+// fits AnyInvocable's inline storage: no allocation per call. An audited
+// RPC (audit_subjects.h) gets `audit` as its observer.
 template <class Service, class Base, class Logic, class Request, class Response>
 void Rpc(Server& server, const char* name, Service* service,
          void (Base::*request)(grpc::ServerContext*, Request*,
                                grpc::ServerAsyncResponseWriter<Response>*, grpc::CompletionQueue*,
                                grpc::ServerCompletionQueue*, void*),
          const Logic* logic,
-         void (Logic::*fn)(RequestScope&, const Request&, Reply<Response>) const) {
+         void (Logic::*fn)(RequestScope&, const Request&, Reply<Response>) const,
+         const AuditTrail* audit) {
+  typename UnaryMethod<Base, Request, Response>::Observer observer;
+  if constexpr (kAudited<Request, Response>) {
+    if (audit != nullptr) {
+      observer = [audit](const CallContext& call, const Request& request,
+                         const absl::StatusOr<Response>& result) {
+        audit->Record(call, request, result);
+      };
+    }
+  }
   server.Handle(
       name, service, request,
       [name, logic, fn](CallContext& call, const Request& request, Responder<Response> responder) {
@@ -74,7 +85,8 @@ void Rpc(Server& server, const char* name, Service* service,
               if (!result.ok()) LogFailure(name, result.status());
               responder.Reply(std::move(result));
             });
-      });
+      },
+      std::move(observer));
 }
 
 }  // namespace
@@ -92,29 +104,29 @@ void WxgateServices::RegisterAll(Server& server, const Backends& b) {
 
   // One line per RPC: its full name, the request it waits for, the logic.
   Rpc(server, "wxgate.v1.IdentityService/Code2Session", &identity_, &Id::RequestCode2Session,
-      b.identity, &Identity::Code2Session);
+      b.identity, &Identity::Code2Session, b.audit);
   Rpc(server, "wxgate.v1.IdentityService/WeComCode2Session", &identity_,
-      &Id::RequestWeComCode2Session, b.identity, &Identity::WeComCode2Session);
+      &Id::RequestWeComCode2Session, b.identity, &Identity::WeComCode2Session, b.audit);
   Rpc(server, "wxgate.v1.IdentityService/DecryptUserData", &identity_, &Id::RequestDecryptUserData,
-      b.identity, &Identity::DecryptUserData);
+      b.identity, &Identity::DecryptUserData, b.audit);
   Rpc(server, "wxgate.v1.IdentityService/GetPhoneNumber", &identity_, &Id::RequestGetPhoneNumber,
-      b.identity, &Identity::GetPhoneNumber);
+      b.identity, &Identity::GetPhoneNumber, b.audit);
   Rpc(server, "wxgate.v1.IdentityService/GetExternalContact", &identity_,
-      &Id::RequestGetExternalContact, b.identity, &Identity::GetExternalContact);
+      &Id::RequestGetExternalContact, b.identity, &Identity::GetExternalContact, b.audit);
   Rpc(server, "wxgate.v1.IdentityService/BatchGetKfCustomers", &identity_,
-      &Id::RequestBatchGetKfCustomers, b.identity, &Identity::BatchGetKfCustomers);
+      &Id::RequestBatchGetKfCustomers, b.identity, &Identity::BatchGetKfCustomers, b.audit);
   Rpc(server, "wxgate.v1.IdentityService/ExchangeOAuthCode", &identity_,
-      &Id::RequestExchangeOAuthCode, b.identity, &Identity::ExchangeOAuthCode);
+      &Id::RequestExchangeOAuthCode, b.identity, &Identity::ExchangeOAuthCode, b.audit);
   Rpc(server, "wxgate.v1.IdentityService/GetFollower", &identity_, &Id::RequestGetFollower,
-      b.identity, &Identity::GetFollower);
+      b.identity, &Identity::GetFollower, b.audit);
   Rpc(server, "wxgate.v1.IdentityService/BatchGetFollowers", &identity_,
-      &Id::RequestBatchGetFollowers, b.identity, &Identity::BatchGetFollowers);
+      &Id::RequestBatchGetFollowers, b.identity, &Identity::BatchGetFollowers, b.audit);
   Rpc(server, "wxgate.v1.SignatureService/SignJsapiConfig", &signature_,
-      &Sig::RequestSignJsapiConfig, b.signer, &Signer::SignJsapiConfig);
+      &Sig::RequestSignJsapiConfig, b.signer, &Signer::SignJsapiConfig, b.audit);
   Rpc(server, "wxgate.v1.SignatureService/SignAgentConfig", &signature_,
-      &Sig::RequestSignAgentConfig, b.signer, &Signer::SignAgentConfig);
+      &Sig::RequestSignAgentConfig, b.signer, &Signer::SignAgentConfig, b.audit);
   Rpc(server, "wxgate.v1.TokenService/GetAccessToken", &token_, &Tok::RequestGetAccessToken,
-      b.token, &TokenHandout::GetAccessToken);
+      b.token, &TokenHandout::GetAccessToken, b.audit);
 }
 
 }  // namespace wxgate::rpc

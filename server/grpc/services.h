@@ -2,6 +2,7 @@
 #define WXGATE_SERVER_GRPC_SERVICES_H_
 
 #include "server/config/app_directory.h"
+#include "server/grpc/audit_trail.h"
 #include "server/grpc/server.h"
 #include "server/identity/identity.h"
 #include "server/signature/signer.h"
@@ -18,6 +19,8 @@ struct Backends {
   const identity::Identity* identity = nullptr;
   const signature::Signer* signer = nullptr;
   const token::TokenHandout* token = nullptr;
+  // Null: no audit lines.
+  const AuditTrail* audit = nullptr;
 };
 
 // wxgate.v1's services, with every RPC registered on `server`: one line per RPC.
