@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -21,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/wxgate_process.h"
 #include "wxgate/config/v1/config.pb.h"
 
@@ -118,7 +120,8 @@ std::string FakeSecret(absl::string_view source, int n) {
 
 // Runs `wxgate --check_config` on `config` after providing what it names:
 // each `env: "X"` variable, each `file:` (written to a temp dir, the path
-// rewritten), and `ca_file` (the emulator's CA). Secrets are distinctive
+// rewritten), `ca_file` (the emulator's CA), and server.tls's files (a test
+// CA's server certificate, key and CA). Secrets are distinctive
 // unless `given` names the value of a variable or file, and are checked to
 // appear nowhere in the output.
 class CheckConfigRunner {
@@ -128,8 +131,12 @@ class CheckConfigRunner {
     if (!dir.ok()) return dir.status();
     absl::StatusOr<std::unique_ptr<EmulatorProcess>> emulator = EmulatorProcess::Start();
     if (!emulator.ok()) return emulator.status();
-    return std::unique_ptr<CheckConfigRunner>(
-        new CheckConfigRunner(*std::move(dir), *std::move(emulator)));
+    absl::StatusOr<TestCa> ca = TestCa::Create(dir->path(), "callers");
+    if (!ca.ok()) return ca.status();
+    absl::StatusOr<CertFiles> server = ca->Issue("server", TestCa::Leaf());
+    if (!server.ok()) return server.status();
+    return std::unique_ptr<CheckConfigRunner>(new CheckConfigRunner(
+        *std::move(dir), *std::move(emulator), *std::move(ca), *std::move(server)));
   }
 
   // The env var names and secret file paths the config used.
@@ -152,7 +159,11 @@ class CheckConfigRunner {
       secrets.push_back(value(name, "env"));
       env.emplace_back(name, secrets.back());
     }
+    // audit.file is where lines go, not a secret.
+    const std::vector<std::string> audit_files =
+        Captures(active, R"re(\baudit\s*\{\s*file\s*:\s*"([^"]+)")re");
     for (const std::string& path : Captures(active, R"re((?:^|[^_\w])file\s*:\s*"([^"]+)")re")) {
+      if (absl::c_linear_search(audit_files, path)) continue;
       secret_files.push_back(path);
       secrets.push_back(value(path, "file"));
       absl::StatusOr<std::string> local =
@@ -163,6 +174,15 @@ class CheckConfigRunner {
     for (const std::string& path : Captures(active, R"re(\bca_file\s*:\s*"([^"]+)")re")) {
       replacements.emplace_back(absl::StrCat("\"", path, "\""),
                                 absl::StrCat("\"", emulator_->ca_file(), "\""));
+    }
+    for (const auto& [field, local] :
+         {std::pair<const char*, std::string>{"cert_file", server_.cert_file},
+          {"key_file", server_.key_file},
+          {"client_ca_file", ca_.ca_file()}}) {
+      for (const std::string& path :
+           Captures(active, absl::StrCat(R"re(\b)re", field, R"re(\s*:\s*"([^"]+)")re"))) {
+        replacements.emplace_back(absl::StrCat("\"", path, "\""), absl::StrCat("\"", local, "\""));
+      }
     }
     std::string local_config = config;
     for (const auto& [from, to] : replacements) {
@@ -181,11 +201,17 @@ class CheckConfigRunner {
   }
 
  private:
-  CheckConfigRunner(TempDir dir, std::unique_ptr<EmulatorProcess> emulator)
-      : dir_(std::move(dir)), emulator_(std::move(emulator)) {}
+  CheckConfigRunner(TempDir dir, std::unique_ptr<EmulatorProcess> emulator, TestCa ca,
+                    CertFiles server)
+      : dir_(std::move(dir)),
+        emulator_(std::move(emulator)),
+        ca_(std::move(ca)),
+        server_(std::move(server)) {}
 
   TempDir dir_;
   std::unique_ptr<EmulatorProcess> emulator_;
+  TestCa ca_;
+  CertFiles server_;
 };
 
 // The block scalar under `key: |` in a YAML file, indentation removed.
@@ -462,7 +488,21 @@ TEST(DeployKubernetesTest, TerminationGraceOutlastsTheDrain) {
   int pre_stop = FirstInt(deployment, R"re("/bin/sleep",\s*"(\d+)")re");
   int termination = FirstInt(deployment, R"re(terminationGracePeriodSeconds:\s*(\d+))re");
   EXPECT_GT(termination, pre_stop + grace + kSettleSeconds);
-  EXPECT_THAT(deployment, HasSubstr("grpc: {port: 50051}"));
+}
+
+// The kubelet's gRPC probes speak plaintext: with TLS on the listener they
+// go to server.health_address, and the pod exposes that port.
+TEST(DeployKubernetesTest, ProbesAskThePlaintextHealthPort) {
+  std::string config = ConfigMapConfig();
+  std::string deployment = KubernetesFile("deployment.yaml");
+  EXPECT_THAT(config, HasSubstr("tls {"));
+  int health_port = FirstInt(config, R"re(health_address:\s*"[^"]*:(\d+)")re");
+  for (const char* probe : {"startupProbe", "readinessProbe", "livenessProbe"}) {
+    EXPECT_EQ(FirstInt(deployment, absl::StrCat(probe, R"re(:\n\s*grpc: \{port: (\d+)\})re")),
+              health_port)
+        << probe;
+  }
+  EXPECT_THAT(deployment, HasSubstr(absl::StrCat("containerPort: ", health_port, "\n")));
 }
 
 TEST(DeploySystemdTest, TimeoutStopOutlastsTheDrain) {
