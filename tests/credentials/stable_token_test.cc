@@ -64,8 +64,8 @@ class StableTokenTest : public ::testing::Test {
   StableTokenTest() { up_.http.Respond(kStableToken, wechat_.AsResponder()); }
 
   cache::TokenCache::Entry& Entry() {
-    for (const config::App& app : up_.apps) {
-      if (app.name == "stable") return *(*up_.credentials.EntriesOf(app))->token;
+    for (const config::App& app : up_.apps()) {
+      if (app.name == "stable") return *(*up_.credentials().EntriesOf(app))->token;
     }
     ADD_FAILURE() << "no stable app";
     std::abort();
