@@ -20,9 +20,8 @@
 #include "server/cache/token_cache.h"
 #include "server/common/clock.h"
 #include "server/common/log.h"
-#include "server/config/app_directory.h"
 #include "server/config/config.h"
-#include "server/credentials/app_credentials.h"
+#include "server/credentials/app_registry.h"
 #include "server/crypto/random.h"
 #include "server/crypto/sealer.h"
 #include "server/grpc/server.h"
@@ -257,7 +256,6 @@ int Run(int argc, char** argv) {
   // Declared in dependency order; torn down explicitly below, because the
   // HTTP client and the scheduler must stop calling into the cache first.
   const Clock& clock = RealClock::Get();
-  config::AppDirectory apps(settings->apps);
   const cache::TokenCacheOptions cache_options = CacheOptions(*settings);
   auto scheduler = std::make_unique<cache::ThreadScheduler>();
   SharedStores shared;
@@ -288,8 +286,7 @@ int Run(int argc, char** argv) {
   }
   wechat::WeChatClient wechat(**http, settings->upstream.wechat_base_url);
   wecom::WeComClient wecom(**http, settings->upstream.wecom_base_url);
-  credentials::AppCredentials credentials(**token_cache, wechat, wecom, clock);
-  for (const config::App& app : settings->apps) credentials.Add(app);
+  credentials::AppRegistry apps(**token_cache, wechat, wecom, clock, settings->apps);
   absl::StatusOr<std::unique_ptr<cache::InMemorySessionStore>> sessions =
       cache::InMemorySessionStore::Create(
           clock, cache::InMemorySessionStoreOptions{
@@ -314,7 +311,6 @@ int Run(int argc, char** argv) {
   identity::Identity identity(
       identity::Identity::Deps{
           .apps = &apps,
-          .credentials = &credentials,
           .wechat = &wechat,
           .wecom = &wecom,
           .sessions = shared.sessions != nullptr
@@ -325,8 +321,8 @@ int Run(int argc, char** argv) {
           .contacts = contacts.get(),
       },
       identity_options);
-  signature::Signer signer(apps, credentials, clock);
-  token::TokenHandout token_handout(apps, credentials, cache_options);
+  signature::Signer signer(apps, clock);
+  token::TokenHandout token_handout(apps, cache_options);
 
   rpc::Server server(ServerOptionsOf(*settings));
   absl::StatusOr<std::unique_ptr<audit::AuditLog>> audit_log =
@@ -345,7 +341,6 @@ int Run(int argc, char** argv) {
   rpc::AuditTrail audit_trail(**audit_log, *hasher);
   rpc::WxgateServices services;
   services.RegisterAll(server, rpc::Backends{
-                                   .apps = &apps,
                                    .identity = &identity,
                                    .signer = &signer,
                                    .token = &token_handout,

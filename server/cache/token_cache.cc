@@ -102,6 +102,13 @@ TokenCache::~TokenCache() {
   }
 }
 
+// Entries are never removed. One nobody asks for any more (its app removed
+// or its secret changed by a reload) costs its memory and nothing upstream:
+// a fetch starts only from a Get, TryGet or Refresh (refresh ahead happens on
+// access, never on a timer), and the scheduler's tasks for an entry (waiter
+// deadlines, the watchdog, a rotation wait, the store lock's poll) exist only
+// while a fetch runs or someone waits; the store's pushes are adopted without
+// a fetch.
 TokenCache::Entry& TokenCache::Register(absl::string_view key, Fetcher fetcher) {
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = entries_.try_emplace(key);

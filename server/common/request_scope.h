@@ -1,6 +1,8 @@
 #ifndef WXGATE_SERVER_COMMON_REQUEST_SCOPE_H_
 #define WXGATE_SERVER_COMMON_REQUEST_SCOPE_H_
 
+#include <memory>
+
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -24,6 +26,11 @@ class RequestScope {
   // unauthenticated calls are served, "" where no caller check ran. For logs
   // and audit lines.
   virtual absl::string_view caller() const { return {}; }
+
+  // Keeps `keep` alive until the call is gone, which is after it is answered:
+  // what the call's steps refer to without owning it (the configured apps it
+  // started with, which a reload may replace meanwhile). Each pin is kept.
+  virtual void Pin(std::shared_ptr<const void> keep) = 0;
 
  protected:
   ~RequestScope() = default;

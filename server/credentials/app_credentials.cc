@@ -1,5 +1,6 @@
 #include "server/credentials/app_credentials.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -142,7 +143,7 @@ cache::Fetcher TicketFetcher(std::string app, absl::string_view what,
 
 }  // namespace
 
-void AppCredentials::Add(const config::App& app) {
+void AppCredentials::Add(const config::App& app, ForcedRefreshBudgets& budgets) {
   AppEntries entries;
   const std::string& name = app.name;
   const std::string& id = app.app_id;
@@ -151,11 +152,9 @@ void AppCredentials::Add(const config::App& app) {
     case config::AppKind::kMiniProgram:
     case config::AppKind::kOfficialAccount:
       if (app.token_source == config::TokenSource::kStable) {
-        std::shared_ptr<ForcedRefreshBudget>& budget = budgets_[id];
-        if (budget == nullptr) budget = std::make_shared<ForcedRefreshBudget>();
-        entries.token =
-            &cache_.Register(cache::WeChatStableTokenKey(id, secret),
-                             StableTokenFetcher(&wechat_, &clock_, budget, name, id, secret));
+        entries.token = &cache_.Register(
+            cache::WeChatStableTokenKey(id, secret),
+            StableTokenFetcher(&wechat_, &clock_, budgets.For(id), name, id, secret));
       } else {
         entries.token = &cache_.Register(cache::WeChatTokenKey(id, secret),
                                          TokenFetcher(&wechat_, name, id, secret));

@@ -1,7 +1,6 @@
 #ifndef WXGATE_SERVER_CREDENTIALS_APP_CREDENTIALS_H_
 #define WXGATE_SERVER_CREDENTIALS_APP_CREDENTIALS_H_
 
-#include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -29,10 +28,9 @@ struct AppEntries {
   cache::TokenCache::Entry* agent_ticket = nullptr;
 };
 
-// Registers, at start, every credential the configured apps need in the
-// token cache, each with a fetcher over the typed clients: tokens from the
-// token endpoints, tickets from the ticket endpoints with the app's token
-// (compare-and-refresh and one retry when the token is rejected).
+// Registers every credential the configured apps need in the token cache, each with a fetcher over
+// the typed clients: tokens from the token endpoints, tickets from the ticket endpoints with the
+// app's token (compare-and-refresh and one retry when the token is rejected).
 //
 // A stable token (TokenSource::kStable) is fetched in normal mode; when
 // WeChat hands back the very token the fetch replaces because it was
@@ -45,15 +43,25 @@ struct AppEntries {
 // not allowed the ticket API) are marked as configuration errors, so the
 // cache holds them instead of spending quota.
 //
-// Thread contract: Add before serving, from one thread; Find from any thread
-// afterwards (the map no longer changes). Everything passed in outlives it.
+// One AppCredentials serves one configuration (an AppSet); a reload builds a
+// new one over the same cache. Registering again a credential the cache holds
+// returns its entry as it is (TokenCache::Register), so an app whose secret is
+// unchanged keeps its cached token and tickets, and one whose secret changed
+// gets new entries (the key carries the secret's fingerprint).
+//
+// Thread contract: Add while building, from one thread; EntriesOf from any
+// thread once shared (the map no longer changes). Everything passed in
+// outlives it. The fetchers it registers outlive it too (they stay with the
+// cache's entries) and so refer to nothing of it.
 class AppCredentials {
  public:
   AppCredentials(cache::TokenCache& cache, wechat::WeChatClient& wechat, wecom::WeComClient& wecom,
                  const Clock& clock)
       : cache_(cache), wechat_(wechat), wecom_(wecom), clock_(clock) {}
 
-  void Add(const config::App& app);
+  // Registers `app`'s credentials; a stable token's forced refreshes are
+  // counted in `budgets`' budget of the app's id.
+  void Add(const config::App& app, ForcedRefreshBudgets& budgets);
 
   // The entries of `app`, never null; `token` is set for every kind with an
   // access token (config::HasAccessToken).
@@ -68,9 +76,6 @@ class AppCredentials {
   wecom::WeComClient& wecom_;
   const Clock& clock_;
   absl::flat_hash_map<std::string, AppEntries> by_app_;
-  // The forced-refresh budgets of stable tokens, by app id: apps configured
-  // twice with one id share WeChat's limits.
-  absl::flat_hash_map<std::string, std::shared_ptr<ForcedRefreshBudget>> budgets_;
 };
 
 }  // namespace wxgate::credentials

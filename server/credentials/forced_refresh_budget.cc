@@ -45,4 +45,10 @@ absl::StatusOr<int> ForcedRefreshBudget::Spend(absl::Time now) {
   return ++spent_;
 }
 
+std::shared_ptr<ForcedRefreshBudget> ForcedRefreshBudgets::For(absl::string_view app_id) {
+  std::shared_ptr<ForcedRefreshBudget>& budget = by_id_[app_id];
+  if (budget == nullptr) budget = std::make_shared<ForcedRefreshBudget>();
+  return budget;
+}
+
 }  // namespace wxgate::credentials

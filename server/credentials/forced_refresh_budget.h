@@ -2,9 +2,13 @@
 #define WXGATE_SERVER_CREDENTIALS_FORCED_REFRESH_BUDGET_H_
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -40,6 +44,23 @@ class ForcedRefreshBudget {
   absl::Time last_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t day_ ABSL_GUARDED_BY(mu_) = 0;
   int spent_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// The forced-refresh budgets of stable tokens, by app id. WeChat counts per
+// app id, so apps configured twice with one id share a budget, and so does
+// every configuration a reload brings: the day's count is WeChat's, whatever
+// wxgate's config did meanwhile. Budgets are never dropped (an app removed
+// and added back finds its count).
+//
+// Thread contract: For from one thread at a time (building an app set); the
+// budgets it hands out are thread-safe.
+class ForcedRefreshBudgets {
+ public:
+  // The budget of `app_id`, created on first use.
+  std::shared_ptr<ForcedRefreshBudget> For(absl::string_view app_id);
+
+ private:
+  absl::flat_hash_map<std::string, std::shared_ptr<ForcedRefreshBudget>> by_id_;
 };
 
 }  // namespace wxgate::credentials

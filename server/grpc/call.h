@@ -115,6 +115,18 @@ class CallContext : public RequestScope {
   // the cancellation.
   void OnCancel(absl::AnyInvocable<void() &&> fn) override;
 
+  // See RequestScope. Released with the call object.
+  void Pin(std::shared_ptr<const void> keep) override {
+    absl::MutexLock lock(&mu_);
+    if (pin_ != nullptr) {
+      // Rare (one pin per call is the rule): a pair keeps both.
+      keep = std::make_shared<
+          const std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(
+          std::move(pin_), std::move(keep));
+    }
+    pin_ = std::move(keep);
+  }
+
   // The caller's address, for logs.
   std::string peer() const { return ctx_.peer(); }
 
@@ -135,6 +147,7 @@ class CallContext : public RequestScope {
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   absl::AnyInvocable<void() &&> on_cancel_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const void> pin_ ABSL_GUARDED_BY(mu_);
 };
 
 // Where a Responder delivers its one reply.

@@ -1,7 +1,6 @@
 #ifndef WXGATE_SERVER_GRPC_SERVICES_H_
 #define WXGATE_SERVER_GRPC_SERVICES_H_
 
-#include "server/config/app_directory.h"
 #include "server/grpc/audit_trail.h"
 #include "server/grpc/server.h"
 #include "server/identity/identity.h"
@@ -15,7 +14,6 @@ namespace wxgate::rpc {
 
 // The logic behind wxgate's three services. Everything must outlive the server.
 struct Backends {
-  const config::AppDirectory* apps = nullptr;
   const identity::Identity* identity = nullptr;
   const signature::Signer* signer = nullptr;
   const token::TokenHandout* token = nullptr;

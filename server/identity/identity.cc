@@ -25,10 +25,12 @@ using ContactPage = wecom::WeComClient::ContactPage;
 template <typename T>
 using Callback = wechat::Callback<T>;
 
-// The opening every RPC shares: the app the request names, which must be of
-// one of the RPC's `kinds`; then `reply` wrapped so that every error names
-// that app, once; then the request's field `checks`, in order. On the first
-// failure answers `reply` and returns null.
+// The opening every RPC shares, over the apps the call pinned
+// (AppRegistry::PinCurrent) so that the app it finds, and the entries taken
+// for it, stay valid for every step of the call: the app the request names,
+// which must be of one of the RPC's `kinds`; then `reply` wrapped so that
+// every error names that app, once; then the request's field `checks`, in
+// order. On the first failure answers `reply` and returns null.
 template <typename Response>
 const config::App* Open(const config::AppDirectory& apps, absl::string_view rpc,
                         std::initializer_list<AppKind> kinds, absl::string_view app_name,
@@ -314,8 +316,10 @@ void ReadProfile(const Identity::Deps& d, const RetryPolicy& policy, const Upstr
 
 void Identity::Code2Session(RequestScope& scope, const v1::Code2SessionRequest& request,
                             Reply<v1::Code2SessionResponse> reply) const {
-  const config::App* app = Open(*d_.apps, "Code2Session", {AppKind::kMiniProgram}, request.app(),
-                                {CheckToken("js_code", request.js_code(), kMaxCodeBytes)}, reply);
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
+  const config::App* app =
+      Open(apps.directory(), "Code2Session", {AppKind::kMiniProgram}, request.app(),
+           {CheckToken("js_code", request.js_code(), kMaxCodeBytes)}, reply);
   if (app == nullptr) return;
   const Upstream up = Upstream::For(scope);
   // No retry, whatever the failure: the code may already be spent.
@@ -335,10 +339,12 @@ void Identity::Code2Session(RequestScope& scope, const v1::Code2SessionRequest& 
 
 void Identity::WeComCode2Session(RequestScope& scope, const v1::WeComCode2SessionRequest& request,
                                  Reply<v1::WeComCode2SessionResponse> reply) const {
-  const config::App* app = Open(*d_.apps, "WeComCode2Session", {AppKind::kWeComApp}, request.app(),
-                                {CheckToken("js_code", request.js_code(), kMaxCodeBytes)}, reply);
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
+  const config::App* app =
+      Open(apps.directory(), "WeComCode2Session", {AppKind::kWeComApp}, request.app(),
+           {CheckToken("js_code", request.js_code(), kMaxCodeBytes)}, reply);
   if (app == nullptr) return;
-  std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
+  std::optional<Upstream> up = TokenUpstream(scope, apps.credentials(), *app, reply);
   if (!up) return;
   // A rejected token is retried once: WeCom refused the request before it
   // looked at the code, so the code is still unspent. Nothing else is.
@@ -359,11 +365,12 @@ void Identity::WeComCode2Session(RequestScope& scope, const v1::WeComCode2Sessio
       });
 }
 
-void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDataRequest& request,
+void Identity::DecryptUserData(RequestScope& scope, const v1::DecryptUserDataRequest& request,
                                Reply<v1::DecryptUserDataResponse> reply) const {
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
   const config::App* app =
-      Open(*d_.apps, "DecryptUserData", {AppKind::kMiniProgram, AppKind::kWeComApp}, request.app(),
-           {}, reply);
+      Open(apps.directory(), "DecryptUserData", {AppKind::kMiniProgram, AppKind::kWeComApp},
+           request.app(), {}, reply);
   if (app == nullptr) return;
   const bool wecom = app->kind == AppKind::kWeComApp;
   const absl::string_view user_field = wecom ? "wecom_user_id" : "openid";
@@ -399,12 +406,14 @@ void Identity::DecryptUserData(RequestScope& /*scope*/, const v1::DecryptUserDat
 
 void Identity::GetPhoneNumber(RequestScope& scope, const v1::GetPhoneNumberRequest& request,
                               Reply<v1::GetPhoneNumberResponse> reply) const {
-  const config::App* app = Open(*d_.apps, "GetPhoneNumber", {AppKind::kMiniProgram}, request.app(),
-                                {CheckToken("code", request.code(), kMaxCodeBytes),
-                                 CheckOptionalToken("openid", request.openid(), kMaxIdBytes)},
-                                reply);
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
+  const config::App* app =
+      Open(apps.directory(), "GetPhoneNumber", {AppKind::kMiniProgram}, request.app(),
+           {CheckToken("code", request.code(), kMaxCodeBytes),
+            CheckOptionalToken("openid", request.openid(), kMaxIdBytes)},
+           reply);
   if (app == nullptr) return;
-  std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
+  std::optional<Upstream> up = TokenUpstream(scope, apps.credentials(), *app, reply);
   if (!up) return;
   // Only a rejected token is retried (the code is unspent then); never -1.
   WithToken<wechat::PhoneInfo>(
@@ -421,11 +430,12 @@ void Identity::GetPhoneNumber(RequestScope& scope, const v1::GetPhoneNumberReque
 
 void Identity::GetExternalContact(RequestScope& scope, const v1::GetExternalContactRequest& request,
                                   Reply<v1::GetExternalContactResponse> reply) const {
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
   const config::App* app =
-      Open(*d_.apps, "GetExternalContact", {AppKind::kWeComApp}, request.app(),
+      Open(apps.directory(), "GetExternalContact", {AppKind::kWeComApp}, request.app(),
            {CheckToken("external_userid", request.external_userid(), kMaxIdBytes)}, reply);
   if (app == nullptr) return;
-  std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
+  std::optional<Upstream> up = TokenUpstream(scope, apps.credentials(), *app, reply);
   if (!up) return;
   auto flow = std::make_unique<ContactFlow>(ContactFlow{
       .d = d_,
@@ -451,12 +461,13 @@ void Identity::GetExternalContact(RequestScope& scope, const v1::GetExternalCont
 void Identity::BatchGetKfCustomers(RequestScope& scope,
                                    const v1::BatchGetKfCustomersRequest& request,
                                    Reply<v1::BatchGetKfCustomersResponse> reply) const {
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
   absl::StatusOr<std::vector<std::string>> ids =
       UniqueIds("external_userids", request.external_userids());
-  const config::App* app = Open(*d_.apps, "BatchGetKfCustomers", {AppKind::kWeComApp},
+  const config::App* app = Open(apps.directory(), "BatchGetKfCustomers", {AppKind::kWeComApp},
                                 request.app(), {ids.status()}, reply);
   if (app == nullptr) return;
-  std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
+  std::optional<Upstream> up = TokenUpstream(scope, apps.credentials(), *app, reply);
   if (!up) return;
   RetriedRead<v1::BatchGetKfCustomersResponse>(
       d_, options_.retry, *up, d_.wecom,
@@ -471,8 +482,9 @@ void Identity::BatchGetKfCustomers(RequestScope& scope,
 
 void Identity::ExchangeOAuthCode(RequestScope& scope, const v1::ExchangeOAuthCodeRequest& request,
                                  Reply<v1::ExchangeOAuthCodeResponse> reply) const {
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
   const config::App* app =
-      Open(*d_.apps, "ExchangeOAuthCode",
+      Open(apps.directory(), "ExchangeOAuthCode",
            {AppKind::kOfficialAccount, AppKind::kWebsiteApp, AppKind::kMobileApp}, request.app(),
            {CheckToken("code", request.code(), kMaxCodeBytes)}, reply);
   if (app == nullptr) return;
@@ -493,10 +505,12 @@ void Identity::ExchangeOAuthCode(RequestScope& scope, const v1::ExchangeOAuthCod
 
 void Identity::GetFollower(RequestScope& scope, const v1::GetFollowerRequest& request,
                            Reply<v1::Follower> reply) const {
-  const config::App* app = Open(*d_.apps, "GetFollower", {AppKind::kOfficialAccount}, request.app(),
-                                {CheckToken("openid", request.openid(), kMaxIdBytes)}, reply);
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
+  const config::App* app =
+      Open(apps.directory(), "GetFollower", {AppKind::kOfficialAccount}, request.app(),
+           {CheckToken("openid", request.openid(), kMaxIdBytes)}, reply);
   if (app == nullptr) return;
-  std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
+  std::optional<Upstream> up = TokenUpstream(scope, apps.credentials(), *app, reply);
   if (!up) return;
   RetriedRead<v1::Follower>(
       d_, options_.retry, *up, d_.wechat,
@@ -509,11 +523,12 @@ void Identity::GetFollower(RequestScope& scope, const v1::GetFollowerRequest& re
 
 void Identity::BatchGetFollowers(RequestScope& scope, const v1::BatchGetFollowersRequest& request,
                                  Reply<v1::BatchGetFollowersResponse> reply) const {
+  const credentials::AppSet& apps = d_.apps->PinCurrent(scope);
   absl::StatusOr<std::vector<std::string>> ids = UniqueIds("openids", request.openids());
-  const config::App* app = Open(*d_.apps, "BatchGetFollowers", {AppKind::kOfficialAccount},
+  const config::App* app = Open(apps.directory(), "BatchGetFollowers", {AppKind::kOfficialAccount},
                                 request.app(), {ids.status()}, reply);
   if (app == nullptr) return;
-  std::optional<Upstream> up = TokenUpstream(scope, *d_.credentials, *app, reply);
+  std::optional<Upstream> up = TokenUpstream(scope, apps.credentials(), *app, reply);
   if (!up) return;
   RetriedRead<v1::BatchGetFollowersResponse>(
       d_, options_.retry, *up, d_.wechat,

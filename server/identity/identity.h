@@ -10,8 +10,7 @@
 #include "server/common/reply.h"
 #include "server/common/request_scope.h"
 #include "server/common/retry.h"
-#include "server/config/app_directory.h"
-#include "server/credentials/app_credentials.h"
+#include "server/credentials/app_registry.h"
 #include "server/identity/contact_cache.h"
 #include "server/wechat/wechat_client.h"
 #include "server/wecom/wecom_client.h"
@@ -39,8 +38,9 @@ struct IdentityOptions {
 class Identity {
  public:
   struct Deps {
-    const config::AppDirectory* apps;
-    const credentials::AppCredentials* credentials;
+    // The configured apps and their credentials: each call takes the set in
+    // force when it starts.
+    const credentials::AppRegistry* apps;
     wechat::WeChatClient* wechat;
     wecom::WeComClient* wecom;
     cache::SessionStore* sessions;

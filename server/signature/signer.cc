@@ -32,21 +32,24 @@ v1::JsapiSignature SignWith(absl::string_view ticket, const Clock& clock, absl::
 
 void Signer::SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigRequest& request,
                              Reply<v1::JsapiSignature> reply) const {
-  absl::StatusOr<const config::App*> app =
-      apps_.Require(request.app(), {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
-                    "SignJsapiConfig");
+  // Pinned: the app and its entries stay valid until the call is gone.
+  const credentials::AppSet& apps = apps_.PinCurrent(scope);
+  absl::StatusOr<const config::App*> app = apps.directory().Require(
+      request.app(), {config::AppKind::kWeComApp, config::AppKind::kOfficialAccount},
+      "SignJsapiConfig");
   if (!app.ok()) return std::move(reply)(app.status());
-  absl::StatusOr<const credentials::AppEntries*> entries = credentials_.EntriesOf(**app);
+  absl::StatusOr<const credentials::AppEntries*> entries = apps.credentials().EntriesOf(**app);
   if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
   Sign(scope, **app, *(*entries)->jsapi_ticket, request.url(), 0, std::move(reply));
 }
 
 void Signer::SignAgentConfig(RequestScope& scope, const v1::SignAgentConfigRequest& request,
                              Reply<v1::JsapiSignature> reply) const {
+  const credentials::AppSet& apps = apps_.PinCurrent(scope);
   absl::StatusOr<const config::App*> app =
-      apps_.Require(request.app(), {config::AppKind::kWeComApp}, "SignAgentConfig");
+      apps.directory().Require(request.app(), {config::AppKind::kWeComApp}, "SignAgentConfig");
   if (!app.ok()) return std::move(reply)(app.status());
-  absl::StatusOr<const credentials::AppEntries*> entries = credentials_.EntriesOf(**app);
+  absl::StatusOr<const credentials::AppEntries*> entries = apps.credentials().EntriesOf(**app);
   if (!entries.ok()) return std::move(reply)(WithApp(entries.status(), (*app)->name));
   if ((*entries)->agent_ticket == nullptr) {
     return std::move(reply)(

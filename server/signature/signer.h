@@ -4,8 +4,7 @@
 #include "server/common/clock.h"
 #include "server/common/reply.h"
 #include "server/common/request_scope.h"
-#include "server/config/app_directory.h"
-#include "server/credentials/app_credentials.h"
+#include "server/credentials/app_registry.h"
 #include "wxgate/v1/signature.pb.h"
 
 namespace wxgate::signature {
@@ -19,9 +18,8 @@ namespace wxgate::signature {
 // fetch, or on the one that cancels the call.
 class Signer {
  public:
-  Signer(const config::AppDirectory& apps, const credentials::AppCredentials& credentials,
-         const Clock& clock)
-      : apps_(apps), credentials_(credentials), clock_(clock) {}
+  // Each call takes the apps in force when it starts from `apps`.
+  Signer(const credentials::AppRegistry& apps, const Clock& clock) : apps_(apps), clock_(clock) {}
 
   // wx.config: a wecom_app's corp ticket or an official_account's jsapi ticket.
   void SignJsapiConfig(RequestScope& scope, const v1::SignJsapiConfigRequest& request,
@@ -35,8 +33,7 @@ class Signer {
   void Sign(RequestScope& scope, const config::App& app, cache::TokenCache::Entry& ticket,
             absl::string_view url, int64_t agent_id, Reply<v1::JsapiSignature> reply) const;
 
-  const config::AppDirectory& apps_;
-  const credentials::AppCredentials& credentials_;
+  const credentials::AppRegistry& apps_;
   const Clock& clock_;
 };
 

@@ -10,11 +10,13 @@ namespace wxgate::token {
 
 void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenRequest& request,
                                   Reply<v1::GetAccessTokenResponse> reply) const {
+  // Pinned: the app and its entry stay valid until the call is gone.
+  const credentials::AppSet& apps = apps_.PinCurrent(scope);
   absl::StatusOr<const config::App*> app =
-      apps_.Require(request.app(),
-                    {config::AppKind::kMiniProgram, config::AppKind::kOfficialAccount,
-                     config::AppKind::kWeComApp},
-                    "GetAccessToken");
+      apps.directory().Require(request.app(),
+                               {config::AppKind::kMiniProgram, config::AppKind::kOfficialAccount,
+                                config::AppKind::kWeComApp},
+                               "GetAccessToken");
   if (!app.ok()) return std::move(reply)(app.status());
   reply = NamingApp((*app)->name, std::move(reply));
   if (!(*app)->token_service_enabled) {
@@ -28,7 +30,7 @@ void TokenHandout::GetAccessToken(RequestScope& scope, const v1::GetAccessTokenR
       !bad.ok()) {
     return std::move(reply)(bad);
   }
-  absl::StatusOr<const credentials::AppEntries*> entries = credentials_.EntriesOf(**app);
+  absl::StatusOr<const credentials::AppEntries*> entries = apps.credentials().EntriesOf(**app);
   if (!entries.ok()) return std::move(reply)(entries.status());
   cache::TokenCache::Entry& entry = *(*entries)->token;
   auto done = [options = cache_options_, reply = std::move(reply)](

@@ -4,8 +4,7 @@
 #include "server/cache/cache_policy.h"
 #include "server/common/reply.h"
 #include "server/common/request_scope.h"
-#include "server/config/app_directory.h"
-#include "server/credentials/app_credentials.h"
+#include "server/credentials/app_registry.h"
 #include "wxgate/v1/token.pb.h"
 
 namespace wxgate::token {
@@ -17,16 +16,15 @@ namespace wxgate::token {
 // Thread contract: as signature::Signer.
 class TokenHandout {
  public:
-  TokenHandout(const config::AppDirectory& apps, const credentials::AppCredentials& credentials,
-               cache::TokenCacheOptions cache_options)
-      : apps_(apps), credentials_(credentials), cache_options_(std::move(cache_options)) {}
+  // Each call takes the apps in force when it starts from `apps`.
+  TokenHandout(const credentials::AppRegistry& apps, cache::TokenCacheOptions cache_options)
+      : apps_(apps), cache_options_(std::move(cache_options)) {}
 
   void GetAccessToken(RequestScope& scope, const v1::GetAccessTokenRequest& request,
                       Reply<v1::GetAccessTokenResponse> reply) const;
 
  private:
-  const config::AppDirectory& apps_;
-  const credentials::AppCredentials& credentials_;
+  const credentials::AppRegistry& apps_;
   const cache::TokenCacheOptions cache_options_;
 };
 

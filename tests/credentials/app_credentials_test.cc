@@ -28,9 +28,9 @@ using ::testing::HasSubstr;
 class AppCredentialsTest : public ::testing::Test {
  protected:
   const AppEntries& Entries(absl::string_view name) {
-    for (const config::App& app : up_.apps) {
+    for (const config::App& app : up_.apps()) {
       if (app.name == name) {
-        absl::StatusOr<const AppEntries*> entries = up_.credentials.EntriesOf(app);
+        absl::StatusOr<const AppEntries*> entries = up_.credentials().EntriesOf(app);
         if (entries.ok()) return **entries;
         ADD_FAILURE() << entries.status();
       }
@@ -102,7 +102,7 @@ TEST_F(AppCredentialsTest, NoKeyHoldsASecret) {
 
 TEST_F(AppCredentialsTest, AnAppNeverAddedIsAWiringError) {
   config::App stranger = test::TestApp("stranger", config::AppKind::kMiniProgram, "wxstranger");
-  absl::StatusOr<const AppEntries*> entries = up_.credentials.EntriesOf(stranger);
+  absl::StatusOr<const AppEntries*> entries = up_.credentials().EntriesOf(stranger);
   EXPECT_EQ(entries.status().code(), absl::StatusCode::kInternal);
   EXPECT_EQ(ErrorReason(entries.status()), reason::kCredentialNotConfigured);
 }

@@ -3,6 +3,7 @@
 // rejected, and never more than WeChat allows (one per 30 s, 20 a day).
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -24,6 +25,7 @@ using cache::testing::ValueOf;
 using test::kStableToken;
 using test::kWeChatToken;
 using test::MetadataOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -64,8 +66,8 @@ class StableTokenTest : public ::testing::Test {
   StableTokenTest() { up_.http.Respond(kStableToken, wechat_.AsResponder()); }
 
   cache::TokenCache::Entry& Entry() {
-    for (const config::App& app : up_.apps) {
-      if (app.name == "stable") return *(*up_.credentials.EntriesOf(app))->token;
+    for (const config::App& app : up_.apps()) {
+      if (app.name == "stable") return *(*up_.credentials().EntriesOf(app))->token;
     }
     ADD_FAILURE() << "no stable app";
     std::abort();
@@ -125,6 +127,30 @@ TEST_F(StableTokenTest, AForcedRefreshThatHandsBackTheSameTokenIsNotCached) {
   absl::StatusOr<cache::TokenCache::ValueRef> refreshed = Rejected("stuck");
   EXPECT_EQ(ErrorReason(refreshed.status()), reason::kWechatTokenRejected);
   EXPECT_THAT(refreshed.status().message(), HasSubstr("even on a forced refresh"));
+}
+
+// A reload builds new credentials, and the stable app's rotated secret a new
+// cache entry with a new fetcher; the forced refresh spent before it still
+// counts: WeChat's limits are per app id, not per configuration.
+TEST_F(StableTokenTest, AReloadKeepsTheForcedRefreshesSpent) {
+  ASSERT_EQ(ValueOf(Get()), "stable-0");
+  ASSERT_EQ(ValueOf(Rejected("stable-0")), "stable-1");
+  ASSERT_EQ(wechat_.forced_at.size(), 1u);
+
+  std::vector<config::App> apps = test::TestApps();
+  for (config::App& app : apps) {
+    if (app.name == "stable") app.secret = "SECRET-stable-rotated";
+  }
+  ASSERT_THAT(up_.registry.Replace(std::move(apps)).changed, ElementsAre("stable"));
+  EXPECT_EQ(ValueOf(Get()), "stable-1");  // the new entry's first fetch, in normal mode
+  EXPECT_THAT(up_.http.Last(kStableToken).body, HasSubstr("\"secret\":\"SECRET-stable-rotated\""));
+
+  // Rejected again at once: a fresh budget would force now, the kept one
+  // remembers the refresh a moment ago.
+  absl::StatusOr<cache::TokenCache::ValueRef> refused = Rejected("stable-1");
+  EXPECT_EQ(ErrorReason(refused.status()), reason::kWechatTokenRejected);
+  EXPECT_EQ(MetadataOf(refused.status(), "forced_refreshes_today"), "1");
+  EXPECT_EQ(wechat_.forced_at.size(), 1u);
 }
 
 // Every caller's call fails with 40001 for a whole (simulated) day: whatever

@@ -96,8 +96,7 @@ class IdentityTest : public ::testing::Test {
   Identity Make(cache::SessionStore* sessions, ContactCache* contacts = nullptr) {
     return Identity(
         Identity::Deps{
-            .apps = &up_.directory,
-            .credentials = &up_.credentials,
+            .apps = &up_.registry,
             .wechat = &up_.wechat,
             .wecom = &up_.wecom,
             .sessions = sessions,

@@ -59,7 +59,7 @@ class SignerTest : public ::testing::Test {
 
   test::FakeUpstream up_;
   FakeRequestScope scope_;
-  Signer signer_{up_.directory, up_.credentials, up_.clock()};
+  Signer signer_{up_.registry, up_.clock()};
 };
 
 TEST_F(SignerTest, AnOfficialAccountSignsWithItsJsapiTicket) {

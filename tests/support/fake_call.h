@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
@@ -41,6 +42,12 @@ class FakeRequestScope final : public RequestScope {
     std::move(fn)();
   }
 
+  // Kept until the scope goes, as a call keeps them until it is gone.
+  void Pin(std::shared_ptr<const void> keep) override {
+    absl::MutexLock lock(&mu_);
+    pins_.push_back(std::move(keep));
+  }
+
   // The caller goes away: runs the hook, once.
   void Cancel() {
     absl::AnyInvocable<void() &&> hook;
@@ -58,6 +65,7 @@ class FakeRequestScope final : public RequestScope {
   absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   absl::AnyInvocable<void() &&> hook_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<const void>> pins_ ABSL_GUARDED_BY(mu_);
 };
 
 // Where a logic class's answer lands: Reply() hands out the reply, and the

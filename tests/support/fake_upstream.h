@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "server/cache/cache_policy.h"
-#include "server/config/app_directory.h"
 #include "server/config/config.h"
 #include "server/credentials/app_credentials.h"
+#include "server/credentials/app_registry.h"
 #include "server/wechat/wechat_client.h"
 #include "server/wecom/wecom_client.h"
 #include "tests/cache/cache_test_support.h"
@@ -83,13 +83,12 @@ inline std::vector<config::App> TestApps() {
 
 // What the logic classes (Identity, Signer, TokenHandout) stand on, with the
 // network faked: the token cache on simulated time (jitter fixed), the typed
-// clients over a FakeHttpClient, and TestApps() with their credentials
-// registered. Nothing runs until Settle (or http.Deliver, scheduler.RunDue);
-// everything runs on the test's thread.
+// clients over a FakeHttpClient, and a registry of TestApps() with their
+// credentials registered (registry.Replace reloads). Nothing runs until
+// Settle (or http.Deliver, scheduler.RunDue); everything runs on the test's
+// thread.
 struct FakeUpstream {
-  explicit FakeUpstream(cache::TokenCacheOptions options = {}) : cache(std::move(options)) {
-    for (const config::App& app : apps) credentials.Add(app);
-  }
+  explicit FakeUpstream(cache::TokenCacheOptions options = {}) : cache(std::move(options)) {}
   // The cache must outlive every fetch it started: end them while it lives.
   ~FakeUpstream() {
     http.CancelAll();
@@ -115,14 +114,17 @@ struct FakeUpstream {
 
   SimulatedClock& clock() { return cache.clock; }
   cache::Scheduler& scheduler() { return cache.scheduler; }
+  // The apps in force and their credentials; valid until registry.Replace.
+  const std::vector<config::App>& apps() const { return registry.Current()->apps(); }
+  const credentials::AppCredentials& credentials() const {
+    return registry.Current()->credentials();
+  }
 
   cache::testing::CacheHarness cache;
   FakeHttpClient http;
   wechat::WeChatClient wechat{http, "https://api.weixin.qq.com"};
   wecom::WeComClient wecom{http, "https://qyapi.weixin.qq.com"};
-  const std::vector<config::App> apps = TestApps();
-  const config::AppDirectory directory{apps};
-  credentials::AppCredentials credentials{*cache.cache, wechat, wecom, cache.clock};
+  credentials::AppRegistry registry{*cache.cache, wechat, wecom, cache.clock, TestApps()};
 };
 
 }  // namespace wxgate::test

@@ -35,7 +35,7 @@ class TokenHandoutTest : public ::testing::Test {
 
   test::FakeUpstream up_;
   FakeRequestScope scope_;
-  TokenHandout handout_{up_.directory, up_.credentials, cache::TokenCacheOptions{}};
+  TokenHandout handout_{up_.registry, cache::TokenCacheOptions{}};
 };
 
 TEST_F(TokenHandoutTest, HandsOutTheCachedTokenUntilItStopsBeingServed) {

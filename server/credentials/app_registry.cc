@@ -1,0 +1,80 @@
+#include "server/credentials/app_registry.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+
+namespace wxgate::credentials {
+namespace {
+
+// Whether two apps of one name are configured alike: every field of
+// config::App (a field added there belongs here too).
+bool SameConfig(const config::App& a, const config::App& b) {
+  return std::tie(a.kind, a.app_id, a.agent_id, a.secret, a.allowed_page_hosts,
+                  a.token_service_enabled, a.token_source) ==
+         std::tie(b.kind, b.app_id, b.agent_id, b.secret, b.allowed_page_hosts,
+                  b.token_service_enabled, b.token_source);
+}
+
+AppChanges Compare(const std::vector<config::App>& before, const std::vector<config::App>& after) {
+  absl::flat_hash_map<absl::string_view, const config::App*> old_by_name;
+  for (const config::App& app : before) old_by_name.emplace(app.name, &app);
+  AppChanges changes;
+  for (const config::App& app : after) {
+    auto old = old_by_name.find(app.name);
+    if (old == old_by_name.end()) {
+      changes.added.push_back(app.name);
+      continue;
+    }
+    if (!SameConfig(*old->second, app)) changes.changed.push_back(app.name);
+    old_by_name.erase(old);
+  }
+  for (const auto& [name, app] : old_by_name) changes.removed.emplace_back(name);
+  for (std::vector<std::string>* names : {&changes.added, &changes.removed, &changes.changed}) {
+    std::sort(names->begin(), names->end());
+  }
+  return changes;
+}
+
+}  // namespace
+
+AppRegistry::AppRegistry(cache::TokenCache& cache, wechat::WeChatClient& wechat,
+                         wecom::WeComClient& wecom, const Clock& clock,
+                         std::vector<config::App> apps)
+    : cache_(cache), wechat_(wechat), wecom_(wecom), clock_(clock) {
+  std::shared_ptr<const AppSet> first = Build(std::move(apps));
+  absl::MutexLock lock(&mu_);
+  current_ = std::move(first);
+}
+
+std::shared_ptr<const AppSet> AppRegistry::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+const AppSet& AppRegistry::PinCurrent(RequestScope& scope) const {
+  std::shared_ptr<const AppSet> apps = Current();
+  const AppSet& pinned = *apps;
+  scope.Pin(std::move(apps));
+  return pinned;
+}
+
+AppChanges AppRegistry::Replace(std::vector<config::App> apps) {
+  std::shared_ptr<const AppSet> next = Build(std::move(apps));
+  std::shared_ptr<const AppSet> previous;
+  {
+    absl::MutexLock lock(&mu_);
+    previous = std::exchange(current_, next);
+  }
+  // `previous` goes when the last call pinning it is gone, maybe here.
+  return Compare(previous->apps(), next->apps());
+}
+
+std::shared_ptr<const AppSet> AppRegistry::Build(std::vector<config::App> apps) {
+  return std::make_shared<const AppSet>(std::move(apps), cache_, wechat_, wecom_, clock_, budgets_);
+}
+
+}  // namespace wxgate::credentials
