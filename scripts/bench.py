@@ -19,7 +19,8 @@ Started by ./scripts/bench after the build. Measures, on this machine:
   4. a cold burst: 1,000 concurrent calls for an expired ticket;
   5. wxgate's resident memory idle and with 1,024 calls in flight;
   6. the Google Benchmark micro-benchmarks (signing, decryption, base64,
-     parsing each upstream answer, cache lookups under contention).
+     parsing each upstream answer, cache lookups under contention, the
+     per-call caller check with 100 callers).
 Repeats are interleaved and medians reported. Each process runs in its own
 session (setsid): with Debian's autogroup scheduling a session's CPU share is
 split across the CPUs its processes use, which would otherwise skew the runs.
@@ -401,7 +402,8 @@ def micro_benchmarks(build, quick):
     """Google Benchmark results of every wxgate_bench_* binary, on CPU 1."""
     binaries = [("crypto", "wxgate_bench_crypto"), ("signature", "wxgate_bench_signature"),
                 ("identity", "wxgate_bench_user_data"), ("wechat", "wxgate_bench_replies"),
-                ("cache", "wxgate_bench_cache"), ("upstream", "wxgate_bench_http_client")]
+                ("cache", "wxgate_bench_cache"), ("upstream", "wxgate_bench_http_client"),
+                ("callers", "wxgate_bench_callers")]
     rows = []
     for directory, name in binaries:
         binary = os.path.join(build, "tests", directory, name)

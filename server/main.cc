@@ -18,12 +18,14 @@
 #include "server/cache/in_memory_value_store.h"
 #include "server/cache/scheduler.h"
 #include "server/cache/token_cache.h"
+#include "server/callers/caller_policy.h"
 #include "server/common/clock.h"
 #include "server/common/log.h"
 #include "server/config/config.h"
 #include "server/credentials/app_registry.h"
 #include "server/crypto/random.h"
 #include "server/crypto/sealer.h"
+#include "server/grpc/caller_admission.h"
 #include "server/grpc/server.h"
 #include "server/grpc/services.h"
 #include "server/identity/contact_cache.h"
@@ -32,6 +34,7 @@
 #include "server/redis/redis_session_store.h"
 #include "server/redis/redis_shared_values.h"
 #include "server/redis/redis_value_store.h"
+#include "server/reload/reloader.h"
 #include "server/signature/signer.h"
 #include "server/token/token_handout.h"
 #include "server/upstream/curl_http_client.h"
@@ -233,12 +236,14 @@ int Run(int argc, char** argv) {
   SetMinLogSeverity(flags.log_level);
 
   // Every thread started from here on inherits the blocked signals; only
-  // sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // sigwait below receives them: SIGTERM and SIGINT drain and stop, SIGHUP
+  // reloads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<config::Settings> settings =
       config::LoadConfigFile(flags.config, config::ProcessEnv());
@@ -339,6 +344,8 @@ int Run(int argc, char** argv) {
     return 1;
   }
   rpc::AuditTrail audit_trail(**audit_log, *hasher);
+  rpc::CallerAdmission admission(callers::CallerPolicy::Create(*settings, nullptr, clock));
+  server.SetAdmission(&admission);
   rpc::WxgateServices services;
   services.RegisterAll(server, rpc::Backends{
                                    .identity = &identity,
@@ -353,8 +360,18 @@ int Run(int argc, char** argv) {
   Log(LogSeverity::kInfo, "wxgate listening on %s; %d apps: %s", server.address(),
       settings->apps.size(), DescribeApps(*settings));
 
+  reload::Reloader reloader(flags.config, config::ProcessEnv(), *settings,
+                            reload::Targets{
+                                .apps = &apps,
+                                .admission = &admission,
+                                .audit_trail = &audit_trail,
+                                .audit_log = audit_log->get(),
+                            },
+                            clock);
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    static_cast<void>(reloader.Reload());  // logged; the old config serves on
+  }
   Log(LogSeverity::kInfo, "%s: draining (grace %s)", strsignal(signal_number),
       absl::FormatDuration(settings->server.shutdown_grace));
   if (!server.Shutdown(settings->server.shutdown_grace)) {

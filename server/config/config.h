@@ -45,6 +45,8 @@ struct App {
   bool token_service_enabled = false;
   // Mini programs and Official Accounts only; the others have kClassic.
   TokenSource token_source = TokenSource::kClassic;
+
+  bool operator==(const App&) const = default;
 };
 
 // The files of server.tls, checked readable and consistent at load (the key
@@ -56,6 +58,8 @@ struct TlsSettings {
   std::string client_ca_file;
   bool require_client_cert = false;
   absl::Duration watch_interval = defaults::kTlsWatchInterval;
+
+  bool operator==(const TlsSettings&) const = default;
 };
 
 // Each section's members start at the defaults (defaults.h), which is what
@@ -70,6 +74,8 @@ struct ServerSettings {
   bool reflection = defaults::kReflection;
   // Empty: no plaintext health listener.
   std::string health_address;
+
+  bool operator==(const ServerSettings&) const = default;
 };
 
 // One allow block of a caller: every method of `methods` for every app of
@@ -79,11 +85,15 @@ struct CallerGrant {
   // "wxgate.v1.IdentityService/Code2Session", "wxgate.v1.IdentityService/*"
   // or "*"; each names a method or service of wxgate.v1 (checked at load).
   std::vector<std::string> methods;
+
+  bool operator==(const CallerGrant&) const = default;
 };
 
 struct RateLimitSettings {
   double per_second = 0;  // > 0
   int64_t burst = 0;      // >= 1
+
+  bool operator==(const RateLimitSettings&) const = default;
 };
 
 // One calling service (config.proto Caller).
@@ -94,6 +104,8 @@ struct Caller {
   std::vector<std::string> bearer_token_sha256;
   std::vector<CallerGrant> grants;
   std::optional<RateLimitSettings> rate_limit;
+
+  bool operator==(const Caller&) const = default;
 };
 
 struct AuditSettings {
@@ -102,6 +114,8 @@ struct AuditSettings {
   // Keys the HMAC of user ids. Empty without an audit section: the server
   // makes a random one per process. Never log it.
   std::string subject_key;
+
+  bool operator==(const AuditSettings&) const = default;
 };
 
 struct UpstreamSettings {
@@ -115,6 +129,8 @@ struct UpstreamSettings {
   std::string proxy;
   int max_connections_per_host = defaults::kMaxConnectionsPerHost;
   int64_t max_response_bytes = defaults::kMaxResponseBytes;
+
+  bool operator==(const UpstreamSettings&) const = default;
 };
 
 struct CacheSettings {
@@ -123,6 +139,8 @@ struct CacheSettings {
   absl::Duration max_backoff = defaults::kMaxBackoff;
   // Zero: external contact lookups are not cached.
   absl::Duration external_contact_ttl = defaults::kExternalContactTtl;
+
+  bool operator==(const CacheSettings&) const = default;
 };
 
 struct SessionSettings {
@@ -130,6 +148,8 @@ struct SessionSettings {
   int64_t max_entries = defaults::kSessionMaxEntries;
   // Zero: no age check.
   absl::Duration max_watermark_age = defaults::kMaxWatermarkAge;
+
+  bool operator==(const SessionSettings&) const = default;
 };
 
 // What store.encryption_key and each previous key decode to: an AES-256 key.
@@ -147,6 +167,8 @@ struct RedisAddress {
   bool is_unix() const { return !unix_socket.empty(); }
   // As the config spells it: "host:port", "[v6]:port" or "unix:/path".
   std::string ToString() const;
+
+  bool operator==(const RedisAddress&) const = default;
 };
 
 struct RedisSettings {
@@ -159,6 +181,8 @@ struct RedisSettings {
   std::string key_prefix = std::string(defaults::kRedisKeyPrefix);
   // Bound on each command.
   absl::Duration timeout = defaults::kRedisTimeout;
+
+  bool operator==(const RedisSettings&) const = default;
 };
 
 // A store section always has its redis and its key (the config refuses one
@@ -170,6 +194,8 @@ struct StoreSettings {
   // kEncryptionKeyBytes raw bytes each, none equal to encryption_key or to
   // another: only opens what older keys sealed.
   std::vector<std::string> previous_encryption_keys;
+
+  bool operator==(const StoreSettings&) const = default;
 };
 
 // The validated configuration the server runs with, one member per message
