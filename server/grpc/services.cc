@@ -38,9 +38,10 @@ LogSeverity SeverityOf(const absl::Status& status) {
   }
 }
 
-// One line per failed call: RPC, reason, message (which names the app and
-// the endpoint) and upstream errcode, never a secret (messages hold none).
-void LogFailure(absl::string_view rpc, const absl::Status& status) {
+// One line per failed call: RPC, caller, reason, message (which names the
+// app and the endpoint) and upstream errcode, never a secret (messages hold
+// none).
+void LogFailure(const CallContext& call, const absl::Status& status) {
   static LogRateLimiter* const kLimiter = new LogRateLimiter(20);
   const LogSeverity severity = SeverityOf(status);
   int64_t suppressed = 0;
@@ -49,16 +50,18 @@ void LogFailure(absl::string_view rpc, const absl::Status& status) {
   for (const auto& [key, value] : GetErrorMetadata(status)) {
     if (key == "errcode") errcode = absl::StrCat(" errcode=", value);
   }
-  Log(severity, "%s failed: %s %s%s: %s%s", rpc, absl::StatusCodeToString(status.code()),
-      ErrorReason(status), errcode, status.message(),
+  Log(severity, "%s failed for %s: %s %s%s: %s%s", call.method(),
+      call.caller().empty() ? absl::string_view("an unidentified caller") : call.caller(),
+      absl::StatusCodeToString(status.code()), ErrorReason(status), errcode, status.message(),
       suppressed > 0 ? absl::StrCat(" (", suppressed, " failure lines suppressed)") : "");
 }
 
 // Registers the RPC `name` whose logic is `(logic->*fn)(scope, request,
-// reply)`: the call is the logic's RequestScope and the responder its Reply.
-// `name` is a literal, held as a pointer so the reply (pointer + responder)
-// fits AnyInvocable's inline storage: no allocation per call. An audited
-// RPC (audit_subjects.h) gets `audit` as its observer.
+// reply)`: the call is the logic's RequestScope and the responder its Reply,
+// so the reply is the responder alone (AnyInvocable's inline storage, no
+// allocation per call). Every answer goes past one observer on the call's
+// completion queue, refused calls included: a failure is logged with its
+// caller, and an audited RPC (audit_subjects.h) writes its audit line.
 template <class Service, class Base, class Logic, class Request, class Response>
 void Rpc(Server& server, const char* name, Service* service,
          void (Base::*request)(grpc::ServerContext*, Request*,
@@ -67,26 +70,22 @@ void Rpc(Server& server, const char* name, Service* service,
          const Logic* logic,
          void (Logic::*fn)(RequestScope&, const Request&, Reply<Response>) const,
          const AuditTrail* audit) {
-  typename UnaryMethod<Base, Request, Response>::Observer observer;
-  if constexpr (kAudited<Request, Response>) {
-    if (audit != nullptr) {
-      observer = [audit](const CallContext& call, const Request& request,
-                         const absl::StatusOr<Response>& result) {
-        audit->Record(call, request, result);
-      };
-    }
-  }
+  if constexpr (!kAudited<Request, Response>) audit = nullptr;
   server.Handle(
       name, service, request,
-      [name, logic, fn](CallContext& call, const Request& request, Responder<Response> responder) {
-        (logic->*fn)(
-            call, request,
-            [name, responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
-              if (!result.ok()) LogFailure(name, result.status());
-              responder.Reply(std::move(result));
-            });
+      [logic, fn](CallContext& call, const Request& request, Responder<Response> responder) {
+        (logic->*fn)(call, request,
+                     [responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
+                       responder.Reply(std::move(result));
+                     });
       },
-      std::move(observer));
+      [audit](const CallContext& call, const Request& request,
+              const absl::StatusOr<Response>& result) {
+        if (!result.ok()) LogFailure(call, result.status());
+        if constexpr (kAudited<Request, Response>) {
+          if (audit != nullptr) audit->Record(call, request, result);
+        }
+      });
 }
 
 }  // namespace
