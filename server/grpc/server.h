@@ -19,8 +19,9 @@ namespace wxgate::rpc {
 
 // The server's certificate and the CA of its callers' certificates, as
 // files gRPC re-reads every `watch_interval`: a rotated certificate reaches
-// new connections without a restart, and a half-written or mismatched pair
-// is never taken (gRPC keeps the last good one and logs why).
+// new connections without a restart. gRPC keeps the last pair it loaded when
+// the files cannot be read or the key does not match (and logs why); the
+// config's validation reports both at start and on a reload.
 struct TlsOptions {
   std::string cert_file;
   std::string key_file;
