@@ -59,10 +59,15 @@ std::vector<std::string> FieldsNeedingRestart(const config::Settings& running,
 }
 
 absl::Status Reloader::Reload() {
+  // First, whatever becomes of the config: logrotate renames the file and
+  // signals, and a config broken meanwhile must not keep lines going to the
+  // renamed file.
+  const absl::Status reopened = targets_.audit_log->Reopen();
   absl::StatusOr<config::Settings> loaded = config::LoadConfigFile(config_path_, env_);
   if (!loaded.ok()) {
-    Log(LogSeverity::kError, "reload refused, still serving the previous config: %s",
-        loaded.status().message());
+    Log(LogSeverity::kError, "reload refused, still serving the previous config: %s%s",
+        loaded.status().message(),
+        reopened.ok() ? "" : absl::StrCat("; audit file not reopened: ", reopened.message()));
     return loaded.status();
   }
   config::Settings next = *std::move(loaded);
@@ -93,7 +98,7 @@ absl::Status Reloader::Reload() {
         std::make_shared<const audit::SubjectHasher>(next.audit.subject_key));
     parts.emplace_back("audit key changed");
   }
-  if (absl::Status reopened = targets_.audit_log->Reopen(); !reopened.ok()) {
+  if (!reopened.ok()) {
     parts.push_back(absl::StrCat("audit file not reopened (", reopened.message(),
                                  "), still writing to the old one"));
   }
