@@ -357,6 +357,12 @@ int Run(int argc, char** argv) {
     Log(LogSeverity::kError, "%s", started.message());
     return 1;
   }
+  // Before the listening line, which tells a supervisor the server is up:
+  // with port 0 the probes' port is known only from here.
+  if (!server.health_address().empty()) {
+    Log(LogSeverity::kInfo, "health probes (grpc.health.v1 alone, plaintext) on %s",
+        server.health_address());
+  }
   Log(LogSeverity::kInfo, "wxgate listening on %s; %d apps: %s", server.address(),
       settings->apps.size(), DescribeApps(*settings));
 

@@ -2,6 +2,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
@@ -11,6 +13,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
@@ -66,6 +70,22 @@ std::shared_ptr<grpc::ServerCredentials> ListenCredentials(const std::optional<T
   }
   return grpc::experimental::TlsServerCredentials(options);
 }
+
+// Takes gRPC's reflection plugin out of one server's builder. Linking
+// grpc++_reflection registers the plugin for every server the process builds
+// (a static initializer of the library calls
+// InitProtoReflectionServerBuilderPlugin), so a server without reflection
+// has to remove it.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return dynamic_cast<const grpc::reflection::ProtoServerReflectionPlugin*>(plugin.get()) !=
+             nullptr;
+    });
+  }
+};
 
 // grpc.health.v1 Check for probes that speak no TLS, answered from the
 // server's own health state. Watch is left unimplemented: probes check.
@@ -149,6 +169,7 @@ absl::Status Server::StartHealthListener() {
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
   builder.RegisterService(probe_service_.get());
+  builder.SetOption(std::make_unique<WithoutReflection>());
   probe_server_ = builder.BuildAndStart();
   if (probe_server_ == nullptr || port == 0) {
     probe_server_.reset();
@@ -164,11 +185,12 @@ absl::Status Server::Start() {
   // Before the builder is created. Health is ours (health.h), not gRPC's
   // default, which would also start a synchronous thread pool.
   grpc::EnableDefaultHealthCheckService(false);
-  // The probe listener first: reflection's plugin, once initialised, joins
-  // every server built after it, and the probe port serves health alone.
   if (!options_.health_address.empty()) {
     if (absl::Status started = StartHealthListener(); !started.ok()) return started;
   }
+  // Before the builder, which copies the registered plugins. The library has
+  // registered it already (see WithoutReflection); this keeps reflection on
+  // should that ever change.
   if (options_.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   for (const auto& method : methods_) method->SetAdmission(admission_);
   Handle("grpc.health.v1.Health/Check", health_.service(),
@@ -182,6 +204,7 @@ absl::Status Server::Start() {
   // gRPC sets SO_REUSEPORT by default, which lets a second wxgate bind a port
   // already in use and silently split its traffic: a busy port must fail.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (!options_.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   builder.AddListeningPort(options_.listen_address, ListenCredentials(options_.tls), &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   builder.RegisterService(health_.service());

@@ -75,9 +75,9 @@ absl::StatusOr<std::string> ComposeWxgateConfig(const WxgateOptions& options,
     wechat = wecom = absl::StrCat("https://127.0.0.1:", *port);
   }
   return absl::StrCat("# Written by WxgateProcess (tests/support/wxgate_process.h).\n",
-                      "listen_address: \"127.0.0.1:0\"\n", "upstream {\n", "  wechat_base_url: \"",
-                      wechat, "\"\n", "  wecom_base_url: \"", wecom, "\"\n", ca, "  ",
-                      options.upstream_extra, "\n}\n",
+                      "listen_address: \"", options.listen_address, "\"\n", "upstream {\n",
+                      "  wechat_base_url: \"", wechat, "\"\n", "  wecom_base_url: \"", wecom,
+                      "\"\n", ca, "  ", options.upstream_extra, "\n}\n",
                       absl::StrReplaceAll(options.config_body, {{"$DIR", dir}}), "\n");
 }
 
@@ -119,6 +119,9 @@ absl::StatusOr<std::unique_ptr<WxgateProcess>> WxgateProcess::Start(WxgateOption
   wxgate->listening_line_ = *std::move(line);
   wxgate->port_ = *port;
   wxgate->target_ = absl::StrCat("127.0.0.1:", *port);
+  wxgate->credentials_ = options.channel_credentials != nullptr
+                             ? std::move(options.channel_credentials)
+                             : grpc::InsecureChannelCredentials();
   wxgate->channel_ = wxgate->NewChannel();
   return wxgate;
 }
@@ -153,11 +156,17 @@ absl::StatusOr<WxgateStack> StartWxgateWithEmulator(WxgateOptions options,
 }
 
 std::shared_ptr<grpc::Channel> WxgateProcess::NewChannel() const {
+  return NewChannel(credentials_);
+}
+
+std::shared_ptr<grpc::Channel> WxgateProcess::NewChannel(
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) const {
   // A local subchannel pool keeps gRPC from sharing one connection between
-  // channels to the same target: tests of draining need a new connection.
+  // channels to the same target: tests of draining need a new connection,
+  // and a channel with other credentials must not reuse another's handshake.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target_, credentials, args);
 }
 
 std::string WxgateProcess::Stderr() const { return process_->Output(Subprocess::Stream::kStderr); }

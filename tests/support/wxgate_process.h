@@ -3,6 +3,7 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
 
 #include <memory>
@@ -50,6 +51,12 @@ struct WxgateOptions {
   bool echo_stderr = false;
   // How long to wait for the "listening on" line.
   absl::Duration start_timeout = absl::Seconds(60);
+  // The config's listen_address. Whatever host it names (e.g. "0.0.0.0:0"),
+  // target() dials 127.0.0.1 and the bound port.
+  std::string listen_address = "127.0.0.1:0";
+  // What channel() and NewChannel() connect with; null: plaintext. A body
+  // with server.tls wants e.g. grpc::SslCredentials trusting the test CA.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
 // A running wxgate server (server/main.cc, the real binary) on 127.0.0.1 and
@@ -75,10 +82,14 @@ class WxgateProcess {
   int port() const { return port_; }
   // "127.0.0.1:<port>": what a gRPC client dials.
   const std::string& target() const { return target_; }
-  // An insecure channel to target(), created at start.
+  // A channel to target() with the options' channel_credentials (plaintext
+  // without), created at start.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
-  // A fresh channel (its own connection) to target().
+  // A fresh channel (its own connection) to target(), with the same
+  // credentials or with `credentials`, e.g. another client certificate.
   std::shared_ptr<grpc::Channel> NewChannel() const;
+  std::shared_ptr<grpc::Channel> NewChannel(
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials) const;
 
   const std::string& config_path() const { return config_path_; }
   const TempDir& dir() const { return dir_; }
@@ -105,6 +116,7 @@ class WxgateProcess {
   std::string listening_line_;
   int port_ = 0;
   std::string target_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
@@ -119,8 +131,8 @@ struct WxgateStack {
 absl::StatusOr<WxgateStack> StartWxgateWithEmulator(WxgateOptions options,
                                                     EmulatorOptions emulator_options = {});
 
-// The whole config WxgateProcess::Start writes for `options`: listen_address
-// "127.0.0.1:0", the upstream block, then the body ("$DIR" replaced by `dir`).
+// The whole config WxgateProcess::Start writes for `options`: its
+// listen_address, the upstream block, then the body ("$DIR" replaced by `dir`).
 absl::StatusOr<std::string> ComposeWxgateConfig(const WxgateOptions& options,
                                                 absl::string_view dir);
 
