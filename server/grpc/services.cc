@@ -70,7 +70,20 @@ void Rpc(Server& server, const char* name, Service* service,
          const Logic* logic,
          void (Logic::*fn)(RequestScope&, const Request&, Reply<Response>) const,
          const AuditTrail* audit) {
-  if constexpr (!kAudited<Request, Response>) audit = nullptr;
+  typename UnaryMethod<Base, Request, Response>::Observer observer;
+  if constexpr (kAudited<Request, Response>) {
+    observer = [audit](const CallContext& call, const Request& request,
+                       const absl::StatusOr<Response>& result) {
+      if (!result.ok()) LogFailure(call, result.status());
+      if (audit != nullptr) audit->Record(call, request, result);
+    };
+  } else {
+    static_cast<void>(audit);  // not an audited RPC
+    observer = [](const CallContext& call, const Request& /*request*/,
+                  const absl::StatusOr<Response>& result) {
+      if (!result.ok()) LogFailure(call, result.status());
+    };
+  }
   server.Handle(
       name, service, request,
       [logic, fn](CallContext& call, const Request& request, Responder<Response> responder) {
@@ -79,13 +92,7 @@ void Rpc(Server& server, const char* name, Service* service,
                        responder.Reply(std::move(result));
                      });
       },
-      [audit](const CallContext& call, const Request& request,
-              const absl::StatusOr<Response>& result) {
-        if (!result.ok()) LogFailure(call, result.status());
-        if constexpr (kAudited<Request, Response>) {
-          if (audit != nullptr) audit->Record(call, request, result);
-        }
-      });
+      std::move(observer));
 }
 
 }  // namespace
