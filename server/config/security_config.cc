@@ -115,9 +115,9 @@ absl::Status CheckMethodPattern(absl::string_view pattern) {
 
 absl::StatusOr<CallerGrant> ConvertGrant(const pb::Allow& in, absl::string_view field,
                                          const std::vector<App>& apps) {
-  if (in.apps().empty()) return FieldError(field, "apps: at least one app name, or \"*\"");
+  if (in.apps().empty()) return FieldError(field, R"(apps: at least one app name, or "*")");
   if (in.methods().empty()) {
-    return FieldError(field, "methods: at least one method, \"Service/*\" or \"*\"");
+    return FieldError(field, R"(methods: at least one method, "Service/*" or "*")");
   }
   CallerGrant grant;
   for (const std::string& app : in.apps()) {
