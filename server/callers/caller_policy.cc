@@ -69,6 +69,12 @@ std::string Presented(absl::Span<const absl::string_view> sans, bool token) {
 }
 
 absl::Status NotAllowed(const CallerInfo& caller, absl::string_view app, absl::string_view method) {
+  // The app name comes from the request, unchecked yet: echoed only when it
+  // is short and printable, like an app name can be.
+  if (app.size() > 64 ||
+      !std::all_of(app.begin(), app.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+    app = "(not an app name)";
+  }
   return MakeError(absl::StatusCode::kPermissionDenied, reason::kCallerNotAllowed,
                    absl::StrCat("caller \"", caller.name, "\" is not allowed to call ", method,
                                 " for app \"", app, "\""),

@@ -167,3 +167,27 @@ TEST(PermissionsTest, AMethodWithoutAServiceMatchesOnlyTheWildcard) {
 
 }  // namespace
 }  // namespace wxgate::callers
+
+namespace wxgate::callers {
+namespace {
+
+// The app of a refused call comes straight from the request: a long or
+// unprintable one is not echoed into the message or the metadata.
+TEST(CallerPermissionsTest, ARefusalDoesNotEchoAnAppNameThatCannotBeOne) {
+  SimulatedClock clock;
+  auto policy = CallerPolicy::Create(
+      WithCallers(
+          {Entry("shop", {}, {"shop-token"}, {Grant({"shop"}, {std::string(kCode2Session)})})}),
+      nullptr, clock);
+  for (const std::string& app : {std::string(5000, 'a'), std::string("bad\nline")}) {
+    absl::StatusOr<const CallerInfo*> caller =
+        policy->Check(Peer::Bearer("shop-token").view(), kCode2Session, app);
+    ASSERT_FALSE(caller.ok());
+    EXPECT_EQ(ErrorReason(caller.status()), reason::kCallerNotAllowed);
+    EXPECT_THAT(caller.status().message(), HasSubstr("(not an app name)"));
+    EXPECT_THAT(caller.status().message(), Not(HasSubstr(app)));
+  }
+}
+
+}  // namespace
+}  // namespace wxgate::callers
