@@ -23,7 +23,6 @@ namespace {
 namespace pb = ::wxgate::config::v1;
 
 constexpr absl::Duration kMinWatchInterval = absl::Seconds(1);
-constexpr size_t kMaxCallerName = 64;
 constexpr size_t kMaxSan = 2048;
 // A bucket refills by at most this many calls a second: beyond it a limit
 // no longer limits anything a server could serve.
@@ -80,16 +79,6 @@ absl::StatusOr<TlsSettings> ReadTls(const pb::Tls& in) {
     return FieldError("server.tls.watch_interval", "must be at least 1s");
   }
   return tls;
-}
-
-bool IsCallerName(absl::string_view name) {
-  if (name.empty() || name.size() > kMaxCallerName) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
-      return false;
-    }
-  }
-  return true;
 }
 
 // "*", "pkg.Service/*" or "pkg.Service/Method" of a real method.
@@ -150,7 +139,7 @@ absl::StatusOr<RateLimitSettings> ConvertRateLimit(const pb::RateLimit& in,
 }
 
 absl::StatusOr<Caller> ConvertCaller(const pb::Caller& in, const std::vector<App>& apps) {
-  if (!IsCallerName(in.name())) {
+  if (!IsAppName(in.name())) {  // callers are named as apps are
     return FieldError("callers.name",
                       absl::StrCat("\"", in.name(), "\": 1 to 64 characters of A-Z a-z 0-9 . _ -"));
   }
