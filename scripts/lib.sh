@@ -10,7 +10,7 @@ WXGATE_PACKAGES=(
   libabsl-dev libssl-dev libcurl4-openssl-dev libsimdjson-dev libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
-  python3 python3-grpcio python3-grpc-tools
+  python3 python3-grpcio python3-grpc-tools python3-prometheus-client
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

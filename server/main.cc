@@ -30,6 +30,8 @@
 #include "server/grpc/services.h"
 #include "server/identity/contact_cache.h"
 #include "server/identity/identity.h"
+#include "server/metrics/catalog.h"
+#include "server/metrics/metrics_listener.h"
 #include "server/redis/redis_client.h"
 #include "server/redis/redis_session_store.h"
 #include "server/redis/redis_shared_values.h"
@@ -144,6 +146,7 @@ rpc::ServerOptions ServerOptionsOf(const config::Settings& settings) {
       .tls = std::move(tls),
       .reflection = settings.server.reflection,
       .health_address = settings.server.health_address,
+      .metrics = !settings.server.metrics_address.empty(),
   };
 }
 
@@ -356,6 +359,25 @@ int Run(int argc, char** argv) {
   if (absl::Status started = server.Start(); !started.ok()) {
     Log(LogSeverity::kError, "%s", started.message());
     return 1;
+  }
+  // What scrapes read from elsewhere; then the listener, so that its first
+  // scrape sees them all.
+  std::vector<metrics::CollectorHandle> collectors;
+  std::unique_ptr<metrics::MetricsListener> metrics_listener;
+  if (!settings->server.metrics_address.empty()) {
+    metrics::Registry& registry = metrics::DefaultRegistry();
+    collectors.push_back(credentials::ExposeCredentialExpiry(apps, registry));
+    if (shared.sessions == nullptr)
+      collectors.push_back(cache::ExposeSessions(**sessions, registry));
+    collectors.push_back(audit::ExposeDroppedLines(**audit_log, registry));
+    absl::StatusOr<std::unique_ptr<metrics::MetricsListener>> listener =
+        metrics::MetricsListener::Start(settings->server.metrics_address, registry);
+    if (!listener.ok()) {
+      Log(LogSeverity::kError, "%s", listener.status().message());
+      return 1;
+    }
+    metrics_listener = *std::move(listener);
+    Log(LogSeverity::kInfo, "metrics on http://%s/metrics", metrics_listener->address());
   }
   // Before the listening line, which tells a supervisor the server is up:
   // with port 0 the probes' port is known only from here.

@@ -362,4 +362,13 @@ int64_t AuditLog::dropped_lines() const { return writer_->dropped_lines(); }
 
 size_t AuditLog::queued_lines() const { return writer_->queued_lines(); }
 
+metrics::CollectorHandle ExposeDroppedLines(const AuditLog& log, metrics::Registry& registry) {
+  return metrics::CollectorHandle(registry, [&log](metrics::TextWriter& out) {
+    out.Family("wxgate_audit_lines_dropped_total",
+               "Audit lines dropped: the writer fell behind or could not write.",
+               metrics::MetricType::kCounter);
+    out.Sample("wxgate_audit_lines_dropped_total", {}, static_cast<double>(log.dropped_lines()));
+  });
+}
+
 }  // namespace wxgate::audit

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/audit/audit_line.h"
+#include "server/metrics/metrics.h"
 
 namespace wxgate::audit {
 
@@ -90,6 +91,10 @@ class AuditLog {
   std::shared_ptr<Writer> writer_;
   std::thread thread_;
 };
+
+// wxgate_audit_lines_dropped_total from `log` at every scrape of
+// `registry`, until the handle goes; `log` must outlive it.
+metrics::CollectorHandle ExposeDroppedLines(const AuditLog& log, metrics::Registry& registry);
 
 }  // namespace wxgate::audit
 

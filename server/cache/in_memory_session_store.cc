@@ -1,5 +1,6 @@
 #include "server/cache/in_memory_session_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,14 @@ namespace {
 // Length-prefixed so that no (app, user) pair can collide with another.
 std::string SessionMapKey(absl::string_view app, absl::string_view user) {
   return absl::StrCat(app.size(), ":", app, user);
+}
+
+// The app part of a SessionMapKey.
+absl::string_view AppOf(absl::string_view key) {
+  const size_t colon = key.find(':');
+  size_t length = 0;
+  for (char c : key.substr(0, colon)) length = length * 10 + static_cast<size_t>(c - '0');
+  return key.substr(colon + 1, length);
 }
 
 }  // namespace
@@ -30,6 +39,9 @@ InMemorySessionStore::~InMemorySessionStore() {
 
 void InMemorySessionStore::EraseLocked(Lru::iterator it) {
   crypto::Cleanse(it->session_key);
+  if (auto count = per_app_.find(AppOf(it->key)); count != per_app_.end() && --count->second == 0) {
+    per_app_.erase(count);
+  }
   index_.erase(it->key);
   lru_.erase(it);
 }
@@ -43,6 +55,7 @@ void InMemorySessionStore::Put(absl::string_view app, absl::string_view user,
     if (auto it = index_.find(key); it != index_.end()) EraseLocked(it->second);
     lru_.push_front(
         Session{.key = key, .session_key = std::move(session_key), .expires_at = expires_at});
+    ++per_app_[AppOf(key)];
     index_.emplace(std::move(key), lru_.begin());
     // Expired sessions sit wherever they were last used; evicting from the
     // back removes the least recently used first, expired or not.
@@ -82,6 +95,27 @@ void InMemorySessionStore::Erase(absl::string_view app, absl::string_view user, 
 size_t InMemorySessionStore::size() const {
   absl::MutexLock lock(&mu_);
   return lru_.size();
+}
+
+std::vector<std::pair<std::string, size_t>> InMemorySessionStore::SizesByApp() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, size_t>> sizes(per_app_.begin(), per_app_.end());
+  std::sort(sizes.begin(), sizes.end());
+  return sizes;
+}
+
+metrics::CollectorHandle ExposeSessions(const InMemorySessionStore& store,
+                                        metrics::Registry& registry) {
+  return metrics::CollectorHandle(registry, [&store](metrics::TextWriter& out) {
+    out.Family("wxgate_sessions",
+               "Mini-program sessions (session_keys) this process holds, by app; expired ones "
+               "count until they are next touched or evicted.",
+               metrics::MetricType::kGauge);
+    for (const auto& [app, size] : store.SizesByApp()) {
+      const std::pair<absl::string_view, absl::string_view> labels[] = {{"app", app}};
+      out.Sample("wxgate_sessions", labels, static_cast<double>(size));
+    }
+  });
 }
 
 }  // namespace wxgate::cache

@@ -5,6 +5,8 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -15,6 +17,7 @@
 #include "server/cache/session_store.h"
 #include "server/common/clock.h"
 #include "server/config/defaults.h"
+#include "server/metrics/metrics.h"
 
 namespace wxgate::cache {
 
@@ -45,6 +48,8 @@ class InMemorySessionStore final : public SessionStore {
   void Erase(absl::string_view app, absl::string_view user, PutCallback done) override;
 
   size_t size() const;
+  // Sessions held per app, by app name.
+  std::vector<std::pair<std::string, size_t>> SizesByApp() const;
 
  private:
   struct Session {
@@ -64,7 +69,14 @@ class InMemorySessionStore final : public SessionStore {
   mutable absl::Mutex mu_;
   Lru lru_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Lru::iterator> index_ ABSL_GUARDED_BY(mu_);
+  // Entries per app name (the key's app part).
+  absl::flat_hash_map<std::string, size_t> per_app_ ABSL_GUARDED_BY(mu_);
 };
+
+// wxgate_sessions{app} from `store` at every scrape of `registry`, until the
+// handle goes; `store` must outlive it.
+metrics::CollectorHandle ExposeSessions(const InMemorySessionStore& store,
+                                        metrics::Registry& registry);
 
 }  // namespace wxgate::cache
 

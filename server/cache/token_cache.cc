@@ -10,6 +10,7 @@
 #include "server/cache/token_cache_fetch.h"
 #include "server/common/errors.h"
 #include "server/common/reasons.h"
+#include "server/metrics/catalog.h"
 
 namespace wxgate::cache {
 
@@ -141,8 +142,16 @@ TokenCache::Entry::Entry(TokenCache& cache, std::string key, Fetcher fetcher)
     : cache_(cache),
       key_(std::move(key)),
       fetcher_(std::move(fetcher)),
+      hits_(metrics::Wxgate().cache_lookups.With({metrics::CredentialLabel(key_), "hit"})),
+      misses_(metrics::Wxgate().cache_lookups.With({metrics::CredentialLabel(key_), "miss"})),
+      waits_(metrics::Wxgate().cache_lookups.With({metrics::CredentialLabel(key_), "waited"})),
       rejection_guard_(cache.options_),
       backoff_(cache.options_) {}
+
+TokenCache::ValueRef TokenCache::Entry::Peek() {
+  absl::MutexLock lock(&mu_);
+  return value_;
+}
 
 TokenCache::ValueRef TokenCache::Entry::TryGet() {
   const absl::Time now = cache_.clock_.Now();
@@ -153,6 +162,7 @@ TokenCache::ValueRef TokenCache::Entry::TryGet() {
     if (value_ == nullptr || now >= usable_until_) return nullptr;
     start = ServeLocked(now, hit);
   }
+  hits_.Increment();
   if (start.has_value()) cache_internal::FetchFlow::Start(*this, *start);
   return hit;
 }
@@ -171,6 +181,8 @@ TokenCache::WaitId TokenCache::Entry::Get(absl::Time deadline, ValueCallback don
       id = WaitLocked(now, deadline, done, error, start);
     }
   }
+  // A miss starts a fetch or meets the remembered error; a wait joins one.
+  (hit != nullptr ? hits_ : (id != 0 && !start.has_value()) ? waits_ : misses_).Increment();
   if (hit != nullptr) {
     std::move(done)(std::move(hit));
   } else if (id == 0) {

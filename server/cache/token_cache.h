@@ -22,6 +22,7 @@
 #include "server/cache/scheduler.h"
 #include "server/cache/value_store.h"
 #include "server/common/clock.h"
+#include "server/metrics/metrics.h"
 
 namespace wxgate::cache {
 
@@ -155,6 +156,10 @@ class TokenCache::Entry {
   // DEADLINE_EXCEEDED at `deadline`; CANCELLED by Cancel.
   WaitId Get(absl::Time deadline, ValueCallback done);
 
+  // The value held, usable or not (null: none yet), without serving it: no
+  // refresh ahead, no lookup counted. For metrics (its expiry).
+  ValueRef Peek();
+
   // The usable value, or null when there is none (then Get). What Get does on
   // a hit, refresh ahead included, without a callback: the hot path (a
   // signature) costs no closure. Never waits and never fails.
@@ -236,6 +241,10 @@ class TokenCache::Entry {
   TokenCache& cache_;
   const std::string key_;
   const Fetcher fetcher_;
+  // wxgate_cache_lookups_total of this entry's credential kind.
+  metrics::Counter& hits_;
+  metrics::Counter& misses_;
+  metrics::Counter& waits_;
   // The store's pushes for key_; set by Register before the entry is shared.
   ValueStore::WatchId watch_ = 0;
 

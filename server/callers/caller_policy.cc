@@ -20,9 +20,19 @@
 #include "server/common/errors.h"
 #include "server/common/reasons.h"
 #include "server/crypto/digest.h"
+#include "server/metrics/catalog.h"
 
 namespace wxgate::callers {
 namespace {
+
+CallerCounters CountersOf(absl::string_view caller) {
+  metrics::CounterFamily& family = metrics::Wxgate().caller_requests;
+  return CallerCounters{
+      .admitted = &family.With({caller, "admitted"}),
+      .not_allowed = &family.With({caller, "not_allowed"}),
+      .rate_limited = &family.With({caller, "rate_limited"}),
+  };
+}
 
 constexpr size_t kNoMatch = absl::string_view::npos;
 constexpr absl::string_view kBearerScheme = "Bearer";
@@ -104,12 +114,14 @@ CallerPolicy::CallerPolicy(const config::Settings& settings, const CallerPolicy*
                            const Clock& clock)
     : clock_(clock),
       allow_unauthenticated_(settings.allow_unauthenticated),
-      anonymous_{std::string(kAnonymousCaller), Permissions::All(), nullptr} {
+      anonymous_{std::string(kAnonymousCaller), Permissions::All(), nullptr,
+                 CountersOf(kAnonymousCaller)},
+      unknown_(metrics::Wxgate().caller_requests.With({"", "unknown"})) {
   callers_.reserve(settings.callers.size());
   for (size_t i = 0; i < settings.callers.size(); ++i) {
     const config::Caller& caller = settings.callers[i];
-    callers_.push_back(
-        CallerInfo{caller.name, Permissions::Compile(caller.grants), LimiterFor(caller, previous)});
+    callers_.push_back(CallerInfo{caller.name, Permissions::Compile(caller.grants),
+                                  LimiterFor(caller, previous), CountersOf(caller.name)});
     // try_emplace keeps an earlier entry's claim: the first entry wins.
     for (const std::string& san : caller.certificate_sans) by_san_.try_emplace(san, i);
     for (const std::string& hex : caller.bearer_token_sha256) {
@@ -206,16 +218,27 @@ absl::StatusOr<const CallerInfo*> CallerPolicy::Identify(const PeerCredentials& 
 absl::StatusOr<const CallerInfo*> CallerPolicy::Check(const PeerCredentials& peer,
                                                       absl::string_view method,
                                                       absl::string_view app) const {
-  if (callers_.empty()) return &anonymous_;
+  if (callers_.empty()) {
+    anonymous_.counters.admitted->Increment();
+    return &anonymous_;
+  }
   absl::StatusOr<const CallerInfo*> caller = Identify(peer);
-  if (!caller.ok()) return caller;
+  if (!caller.ok()) {
+    unknown_.Increment();
+    return caller;
+  }
   const CallerInfo& info = **caller;
-  if (!info.permissions.Allows(app, method)) return NotAllowed(info, app, method);
+  if (!info.permissions.Allows(app, method)) {
+    info.counters.not_allowed->Increment();
+    return NotAllowed(info, app, method);
+  }
   if (info.rate_limiter != nullptr) {
     if (std::optional<absl::Duration> wait = info.rate_limiter->TryTake(clock_.Now())) {
+      info.counters.rate_limited->Increment();
       return RateLimited(info, *wait);
     }
   }
+  info.counters.admitted->Increment();
   return caller;
 }
 

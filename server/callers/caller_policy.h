@@ -17,6 +17,7 @@
 #include "server/callers/rate_limiter.h"
 #include "server/common/clock.h"
 #include "server/config/config.h"
+#include "server/metrics/metrics.h"
 
 namespace wxgate::callers {
 
@@ -31,6 +32,13 @@ struct PeerCredentials {
 };
 
 // Who called: a configured caller, or the anonymous caller.
+// wxgate_caller_requests_total's series of one caller.
+struct CallerCounters {
+  metrics::Counter* admitted;
+  metrics::Counter* not_allowed;
+  metrics::Counter* rate_limited;
+};
+
 struct CallerInfo {
   // The config's name, or kAnonymousCaller. For logs, audit lines, errors.
   std::string name;
@@ -40,6 +48,7 @@ struct CallerInfo {
   // refills the bucket, and an old policy still checking calls in flight
   // takes from the same one.
   std::shared_ptr<RateLimiter> rate_limiter;
+  CallerCounters counters;
 };
 
 // The name of the caller of a call no configured caller matched, served
@@ -118,6 +127,8 @@ class CallerPolicy {
   const Clock& clock_;
   bool allow_unauthenticated_;
   CallerInfo anonymous_;
+  // Calls no configured caller matched, refused.
+  metrics::Counter& unknown_;
   // In config order; never resized after construction (Check hands out
   // pointers into it).
   std::vector<CallerInfo> callers_;

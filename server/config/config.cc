@@ -92,6 +92,9 @@ absl::StatusOr<ServerSettings> ConvertServer(const pb::Server& in) {
       .health_address = in.health_address().empty()
                             ? ""
                             : f.Take("health_address", ListenAddress(in.health_address())),
+      .metrics_address = in.metrics_address().empty()
+                             ? ""
+                             : f.Take("metrics_address", ListenAddress(in.metrics_address())),
   };
   return f.Result(std::move(out));
 }

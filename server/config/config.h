@@ -74,6 +74,8 @@ struct ServerSettings {
   bool reflection = defaults::kReflection;
   // Empty: no plaintext health listener.
   std::string health_address;
+  // Empty: no metrics listener, and no metrics recorded by calls.
+  std::string metrics_address;
 
   bool operator==(const ServerSettings&) const = default;
 };

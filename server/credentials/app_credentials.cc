@@ -11,6 +11,7 @@
 #include "server/common/errors.h"
 #include "server/common/log.h"
 #include "server/common/reasons.h"
+#include "server/metrics/catalog.h"
 #include "server/wechat/errcodes.h"
 
 namespace wxgate::credentials {
@@ -24,9 +25,15 @@ using wechat::IssuedCredential;
 // configuration error when retrying cannot heal it, with the app named. Each
 // fetch is logged: they are rare (bounded by the cache) and an operator wants
 // to see refreshes and why one failed.
-FetchCallback ToFetchResult(std::string app, absl::string_view what, FetchCallback done) {
-  return [app = std::move(app), what,
+// `credential` labels the fetch's metric: the cache key's kind.
+FetchCallback ToFetchResult(std::string app, absl::string_view what,
+                            cache::CredentialKind credential, FetchCallback done) {
+  return [app = std::move(app), what, credential,
           done = std::move(done)](absl::StatusOr<FetchedValue> result) mutable {
+    metrics::Wxgate()
+        .credential_fetches
+        .With({app, cache::CredentialKindName(credential), result.ok() ? "ok" : "error"})
+        .Increment();
     if (result.ok()) {
       Log(LogSeverity::kInfo, "app %s: fetched a new %s (expires in %s)", app, what,
           absl::FormatDuration(result->expires_in));
@@ -56,11 +63,12 @@ wechat::Callback<IssuedCredential> ToFetched(FetchCallback done) {
 // An access-token fetcher: the client's token endpoint (WeChat's
 // cgi-bin/token or WeCom's cgi-bin/gettoken) with the app's id and secret.
 template <class Client>
-cache::Fetcher TokenFetcher(Client* client, std::string app, std::string id, std::string secret) {
-  return [client, app = std::move(app), id = std::move(id), secret = std::move(secret)](
+cache::Fetcher TokenFetcher(Client* client, cache::CredentialKind credential, std::string app,
+                            std::string id, std::string secret) {
+  return [client, credential, app = std::move(app), id = std::move(id), secret = std::move(secret)](
              const cache::FetchRequest& request, FetchCallback done) {
     client->FetchToken(id, secret, request.deadline,
-                       ToFetched(ToFetchResult(app, "access token", std::move(done))));
+                       ToFetched(ToFetchResult(app, "access token", credential, std::move(done))));
   };
 }
 
@@ -93,7 +101,8 @@ cache::Fetcher StableTokenFetcher(wechat::WeChatClient* client, const Clock* clo
                                   std::string id, std::string secret) {
   return [client, clock, budget = std::move(budget), app = std::move(app), id = std::move(id),
           secret = std::move(secret)](const cache::FetchRequest& request, FetchCallback done) {
-    FetchCallback result = ToFetchResult(app, "access token", std::move(done));
+    FetchCallback result = ToFetchResult(
+        app, "access token", cache::CredentialKind::kWeChatStableToken, std::move(done));
     client->FetchStableToken(
         id, secret, /*force_refresh=*/false, request.deadline,
         [client, clock, budget, app, id, secret, request,
@@ -123,10 +132,10 @@ using TicketEndpoint = wechat::TransferId (Client::*)(absl::string_view access_t
 
 template <class Client>
 cache::Fetcher TicketFetcher(std::string app, absl::string_view what,
-                             cache::TokenCache::Entry* token, Client* client,
-                             TicketEndpoint<Client> fetch) {
-  return [app = std::move(app), what, token, client, fetch](const cache::FetchRequest& request,
-                                                            FetchCallback done) {
+                             cache::CredentialKind credential, cache::TokenCache::Entry* token,
+                             Client* client, TicketEndpoint<Client> fetch) {
+  return [app = std::move(app), what, credential, token, client, fetch](
+             const cache::FetchRequest& request, FetchCallback done) {
     const absl::Time deadline = request.deadline;
     cache::CallWithToken<IssuedCredential>(
         *token, deadline,
@@ -137,7 +146,7 @@ cache::Fetcher TicketFetcher(std::string app, absl::string_view what,
         [](const absl::StatusOr<IssuedCredential>& outcome) {
           return wechat::IsTokenRejected(outcome.status());
         },
-        ToFetched(ToFetchResult(app, what, std::move(done))));
+        ToFetched(ToFetchResult(app, what, credential, std::move(done))));
   };
 }
 
@@ -156,29 +165,31 @@ void AppCredentials::Add(const config::App& app, ForcedRefreshBudgets& budgets) 
             cache::WeChatStableTokenKey(id, secret),
             StableTokenFetcher(&wechat_, &clock_, budgets.For(id), name, id, secret));
       } else {
-        entries.token = &cache_.Register(cache::WeChatTokenKey(id, secret),
-                                         TokenFetcher(&wechat_, name, id, secret));
+        entries.token = &cache_.Register(
+            cache::WeChatTokenKey(id, secret),
+            TokenFetcher(&wechat_, cache::CredentialKind::kWeChatToken, name, id, secret));
       }
       if (app.kind == config::AppKind::kOfficialAccount) {
-        entries.jsapi_ticket =
-            &cache_.Register(cache::WeChatJsapiTicketKey(id, secret),
-                             TicketFetcher(name, "jsapi ticket", entries.token, &wechat_,
-                                           &wechat::WeChatClient::FetchJsapiTicket));
+        entries.jsapi_ticket = &cache_.Register(
+            cache::WeChatJsapiTicketKey(id, secret),
+            TicketFetcher(name, "jsapi ticket", cache::CredentialKind::kWeChatJsapiTicket,
+                          entries.token, &wechat_, &wechat::WeChatClient::FetchJsapiTicket));
       }
       break;
     case config::AppKind::kWeComApp: {
       const std::string agent = absl::StrCat(app.agent_id);
-      entries.token = &cache_.Register(cache::WeComTokenKey(id, agent, secret),
-                                       TokenFetcher(&wecom_, name, id, secret));
-      entries.jsapi_ticket =
-          &cache_.Register(cache::WeComCorpTicketKey(id, secret),
-                           TicketFetcher(name, "corp jsapi ticket", entries.token, &wecom_,
-                                         &wecom::WeComClient::FetchCorpTicket));
+      entries.token = &cache_.Register(
+          cache::WeComTokenKey(id, agent, secret),
+          TokenFetcher(&wecom_, cache::CredentialKind::kWeComToken, name, id, secret));
+      entries.jsapi_ticket = &cache_.Register(
+          cache::WeComCorpTicketKey(id, secret),
+          TicketFetcher(name, "corp jsapi ticket", cache::CredentialKind::kWeComCorpTicket,
+                        entries.token, &wecom_, &wecom::WeComClient::FetchCorpTicket));
       if (app.agent_id != 0) {
-        entries.agent_ticket =
-            &cache_.Register(cache::WeComAgentTicketKey(id, agent, secret),
-                             TicketFetcher(name, "agent ticket", entries.token, &wecom_,
-                                           &wecom::WeComClient::FetchAgentTicket));
+        entries.agent_ticket = &cache_.Register(
+            cache::WeComAgentTicketKey(id, agent, secret),
+            TicketFetcher(name, "agent ticket", cache::CredentialKind::kWeComAgentTicket,
+                          entries.token, &wecom_, &wecom::WeComClient::FetchAgentTicket));
       }
       break;
     }

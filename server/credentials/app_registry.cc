@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "server/metrics/catalog.h"
 
 namespace wxgate::credentials {
 namespace {
@@ -75,6 +76,31 @@ AppChanges AppRegistry::Replace(std::vector<config::App> apps) {
 
 std::shared_ptr<const AppSet> AppRegistry::Build(std::vector<config::App> apps) {
   return std::make_shared<const AppSet>(std::move(apps), cache_, wechat_, wecom_, clock_, budgets_);
+}
+
+metrics::CollectorHandle ExposeCredentialExpiry(const AppRegistry& apps,
+                                                metrics::Registry& registry) {
+  return metrics::CollectorHandle(registry, [&apps](metrics::TextWriter& out) {
+    constexpr absl::string_view kName = "wxgate_credential_expiry_timestamp_seconds";
+    out.Family(kName,
+               "When the cached access token or ticket expires at upstream, unix seconds, by app "
+               "and credential; refreshed ahead of it while the app is in use.",
+               metrics::MetricType::kGauge);
+    const std::shared_ptr<const AppSet> set = apps.Current();
+    for (const config::App& app : set->apps()) {
+      absl::StatusOr<const AppEntries*> entries = set->credentials().EntriesOf(app);
+      if (!entries.ok()) continue;
+      for (cache::TokenCache::Entry* entry :
+           {(*entries)->token, (*entries)->jsapi_ticket, (*entries)->agent_ticket}) {
+        if (entry == nullptr) continue;
+        const cache::TokenCache::ValueRef value = entry->Peek();
+        if (value == nullptr) continue;
+        const std::pair<absl::string_view, absl::string_view> labels[] = {
+            {"app", app.name}, {"credential", metrics::CredentialLabel(entry->key())}};
+        out.Sample(kName, labels, absl::ToDoubleSeconds(value->expires_at - absl::UnixEpoch()));
+      }
+    }
+  });
 }
 
 }  // namespace wxgate::credentials

@@ -13,6 +13,7 @@
 #include "server/config/config.h"
 #include "server/credentials/app_set.h"
 #include "server/credentials/forced_refresh_budget.h"
+#include "server/metrics/metrics.h"
 #include "server/wechat/wechat_client.h"
 #include "server/wecom/wecom_client.h"
 
@@ -75,6 +76,14 @@ class AppRegistry {
   mutable absl::Mutex mu_;
   std::shared_ptr<const AppSet> current_ ABSL_GUARDED_BY(mu_);
 };
+
+// wxgate_credential_expiry_timestamp_seconds{app,credential}: when each
+// credential of the apps now in force expires, read from the cache at every
+// scrape of `registry` (so a value another replica fetched counts, and a
+// removed app's credentials vanish), until the handle goes. `apps` must
+// outlive the handle.
+metrics::CollectorHandle ExposeCredentialExpiry(const AppRegistry& apps,
+                                                metrics::Registry& registry);
 
 }  // namespace wxgate::credentials
 

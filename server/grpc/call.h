@@ -20,6 +20,7 @@
 #include <grpcpp/support/async_unary_call.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,9 +32,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/common/request_scope.h"
 #include "server/grpc/status.h"
+#include "server/metrics/catalog.h"
 
 namespace wxgate::rpc {
 
@@ -228,6 +231,8 @@ struct UnaryMethod {
   // Null: every call goes to the handler (health). Set before serving.
   const Admission* admission = nullptr;
   Observer observer;
+  // Null: no metrics. Set before serving.
+  const metrics::MethodMetrics* metrics = nullptr;
 };
 
 template <class Service, class Request, class Response>
@@ -277,6 +282,10 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
   // so `result` may go away right after.
   void Finish(absl::StatusOr<Response> result) {
     if (method_->observer) method_->observer(*this, request_, result);
+    if (method_->metrics != nullptr) {
+      method_->metrics->Finished(result.status().code(),
+                                 absl::GetCurrentTimeNanos() - started_nanos_);
+    }
     if (result.ok()) {
       writer_.Finish(*result, grpc::Status::OK, &finish_tag_);
     } else {
@@ -298,6 +307,10 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
     refs_.fetch_add(1, std::memory_order_relaxed);  // the done tag; the request ref
                                                     // passes to the responder
     method_name_ = method_->name;
+    if (method_->metrics != nullptr) {
+      started_nanos_ = absl::GetCurrentTimeNanos();
+      method_->metrics->Started();
+    }
     if (method_->admission != nullptr) {
       if constexpr (requires(const Request& r) { r.app(); }) {
         if (absl::Status admitted = method_->admission->Admit(*this, request_.app());
@@ -340,7 +353,8 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
   // Written by the replying thread, read by the CQ thread after the alarm.
   absl::Mutex reply_mu_;
   absl::StatusOr<Response> pending_ ABSL_GUARDED_BY(reply_mu_);
-  std::atomic<int> refs_{1};  // the request tag
+  std::atomic<int> refs_{1};   // the request tag
+  int64_t started_nanos_ = 0;  // with metrics: when the call arrived
   MemberTag<UnaryCall> request_tag_;
   MemberTag<UnaryCall> done_tag_;
   MemberTag<UnaryCall> alarm_tag_;

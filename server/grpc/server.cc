@@ -192,7 +192,10 @@ absl::Status Server::Start() {
   // registered it already (see WithoutReflection); this keeps reflection on
   // should that ever change.
   if (options_.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  for (const auto& method : methods_) method->SetAdmission(admission_);
+  for (const auto& method : methods_) {
+    method->SetAdmission(admission_);
+    if (options_.metrics) method->EnableMetrics();
+  }
   Handle("grpc.health.v1.Health/Check", health_.service(),
          &HealthService::AsyncService::RequestCheck,
          [health = &health_](CallContext&, const grpc::health::v1::HealthCheckRequest& request,

@@ -47,6 +47,9 @@ struct ServerOptions {
   bool reflection = true;
   // Where grpc.health.v1 Check alone is served in plaintext; empty: nowhere.
   std::string health_address;
+  // Each registered method's calls counted, timed and tracked in flight
+  // (metrics::MethodMetrics); off: the call template records nothing.
+  bool metrics = false;
 };
 
 // wxgate's completion-queue server: N polling threads with one CQ each, every
@@ -90,6 +93,7 @@ class Server {
             .name = name,
             .admission = nullptr,
             .observer = std::move(observer),
+            .metrics = nullptr,
         }));
   }
 
@@ -125,6 +129,7 @@ class Server {
     virtual ~MethodBase() = default;
     virtual void Spawn(grpc::ServerCompletionQueue* cq, CallTracker* tracker) const = 0;
     virtual void SetAdmission(const Admission* admission) = 0;
+    virtual void EnableMetrics() = 0;
   };
   template <class Base, class Request, class Response>
   class MethodImpl final : public MethodBase {
@@ -135,9 +140,14 @@ class Server {
     }
     // Taken by requests that name an app: wxgate's methods, not health.
     void SetAdmission(const Admission* admission) override { method_.admission = admission; }
+    void EnableMetrics() override {
+      metrics_ = std::make_unique<metrics::MethodMetrics>(method_.name);
+      method_.metrics = metrics_.get();
+    }
 
    private:
     UnaryMethod<Base, Request, Response> method_;
+    std::unique_ptr<metrics::MethodMetrics> metrics_;
   };
 
   void Poll(grpc::ServerCompletionQueue* cq);

@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "server/common/log.h"
+#include "server/metrics/catalog.h"
 
 namespace wxgate::redis {
 
@@ -452,6 +453,10 @@ absl::Status RedisClient::AwaitFirstConnection(absl::Duration timeout) {
 }
 
 void RedisClient::Command(std::vector<std::string> args, absl::Time deadline, ReplyCallback done) {
+  done = [done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
+    metrics::Wxgate().store_commands.With({reply.ok() ? "ok" : "error"}).Increment();
+    std::move(done)(std::move(reply));
+  };
   loop_->Post([this, args = std::move(args), deadline, done = std::move(done)]() mutable {
     if (commands_ == nullptr) {
       std::move(done)(absl::CancelledError("the redis client is shutting down"));
@@ -487,6 +492,7 @@ void RedisClient::OnCommandConnectionState(bool ready, const absl::Status& why) 
     ready_ = ready;
     if (!first_outcome_.has_value()) first_outcome_ = why;
   }
+  metrics::Wxgate().store_up.With({}).Set(ready ? 1 : 0);
   if (ready) {
     if (outage_logged_) Log(LogSeverity::kInfo, "redis at %s is back", address_);
     outage_logged_ = false;

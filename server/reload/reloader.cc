@@ -6,8 +6,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "server/callers/caller_policy.h"
 #include "server/common/log.h"
+#include "server/metrics/catalog.h"
 
 namespace wxgate::reload {
 namespace {
@@ -68,6 +70,7 @@ absl::Status Reloader::Reload() {
     Log(LogSeverity::kError, "reload refused, still serving the previous config: %s%s",
         loaded.status().message(),
         reopened.ok() ? "" : absl::StrCat("; audit file not reopened: ", reopened.message()));
+    metrics::Wxgate().reloads.With({"refused"}).Increment();
     return loaded.status();
   }
   config::Settings next = *std::move(loaded);
@@ -117,6 +120,8 @@ absl::Status Reloader::Reload() {
 
   Log(LogSeverity::kInfo, "reload: %s",
       parts.empty() ? std::string("nothing changed") : absl::StrJoin(parts, "; "));
+  metrics::Wxgate().reloads.With({"ok"}).Increment();
+  metrics::Wxgate().last_reload_success.Set(absl::ToUnixSeconds(absl::Now()));
   return absl::OkStatus();
 }
 

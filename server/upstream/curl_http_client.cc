@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/common/reasons.h"
+#include "server/metrics/catalog.h"
 #include "server/upstream/curl_status.h"
 #include "server/upstream/curl_transfer.h"
 
@@ -137,6 +138,7 @@ HttpClient::TransferId CurlHttpClient::Start(HttpRequest request, HttpCallback d
   transfer->id = id;
   transfer->request = std::move(request);
   transfer->done = std::move(done);
+  transfer->queued_at = absl::Now();
   transfer->max_body = options_.max_response_bytes;
   started_.fetch_add(1);
   bool wake = false;
@@ -347,6 +349,9 @@ long CurlHttpClient::Detach(CurlTransfer& transfer) {
   long connects = 0;
   curl_easy_getinfo(transfer.easy, CURLINFO_NUM_CONNECTS, &connects);
   connections_opened_.fetch_add(static_cast<uint64_t>(std::max(connects, 0L)));
+  if (connects > 0) {
+    metrics::Wxgate().upstream_connections_opened.Increment(static_cast<uint64_t>(connects));
+  }
   curl_multi_remove_handle(multi_, transfer.easy);
   ReleaseEasy(std::exchange(transfer.easy, nullptr));
   return connects;
@@ -355,6 +360,11 @@ long CurlHttpClient::Detach(CurlTransfer& transfer) {
 void CurlHttpClient::Complete(std::unique_ptr<CurlTransfer> transfer,
                               absl::StatusOr<HttpResponse> result) {
   HttpCallback done = std::move(transfer->done);
+  // Every transfer, whatever its end; the result is counted by whoever reads
+  // the answer (wechat::UpstreamJson), which knows its errcode.
+  metrics::Wxgate()
+      .upstream_duration.With({EndpointName(transfer->request)})
+      .Observe(absl::Now() - transfer->queued_at);
   transfer.reset();
   // Counted before the callback runs, so whoever it wakes sees it.
   completed_.fetch_add(1);

@@ -22,6 +22,7 @@ struct CurlTransfer {
   HttpClient::TransferId id = 0;
   HttpRequest request;
   HttpCallback done;
+  absl::Time queued_at;  // when Start took it: the upstream duration's start
   CURL* easy = nullptr;  // while in the multi
   std::string body;
   size_t max_body = 0;

@@ -86,6 +86,10 @@ absl::Status ErrcodeStatus(absl::string_view endpoint, EndpointKind kind, int64_
                    {{"endpoint", endpoint}, {"errcode", code_text}, {"errmsg", errmsg}});
 }
 
+bool IsKnownErrcode(int64_t errcode) {
+  return Classify(EndpointKind::kTokenCall, errcode).reason != reason::kWechatError;
+}
+
 int64_t StatusErrcode(const absl::Status& status) {
   for (const auto& [key, value] : GetErrorMetadata(status)) {
     int64_t errcode = 0;

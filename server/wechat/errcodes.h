@@ -32,6 +32,10 @@ enum class EndpointKind { kCredential, kTokenCall, kNoToken };
 absl::Status ErrcodeStatus(absl::string_view endpoint, EndpointKind kind, int64_t errcode,
                            absl::string_view errmsg);
 
+// Whether `errcode` is one ErrcodeStatus maps to its own reason (not
+// WECHAT_ERROR): a bounded set, so it may label a metric.
+bool IsKnownErrcode(int64_t errcode);
+
 // The errcode an ErrcodeStatus carries, or 0.
 int64_t StatusErrcode(const absl::Status& status);
 

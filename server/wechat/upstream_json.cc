@@ -1,10 +1,12 @@
 #include "server/wechat/upstream_json.h"
 
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/reasons.h"
+#include "server/metrics/catalog.h"
 
 namespace wxgate::wechat {
 
@@ -149,8 +151,21 @@ absl::StatusOr<std::vector<int64_t>> JsonObject::IntArray(absl::string_view key,
   return out;
 }
 
-absl::StatusOr<UpstreamJson> UpstreamJson::FromHttp(absl::string_view endpoint, EndpointKind kind,
-                                                    absl::StatusOr<upstream::HttpResponse> http) {
+namespace {
+
+// The `result` label of wxgate_upstream_requests_total for one answer.
+std::string UpstreamResult(const absl::Status& status) {
+  if (status.ok()) return "ok";
+  if (const int64_t errcode = StatusErrcode(status); errcode != 0) {
+    return IsKnownErrcode(errcode) ? absl::StrCat(errcode) : "other";
+  }
+  if (absl::IsCancelled(status)) return "cancelled";
+  if (ErrorReason(status) == reason::kUpstreamTimeout) return "timeout";
+  return "transport";
+}
+
+absl::StatusOr<UpstreamJson> CheckHttp(absl::string_view endpoint, EndpointKind kind,
+                                       absl::StatusOr<upstream::HttpResponse> http) {
   if (!http.ok()) {
     const absl::Status& failure = http.status();
     absl::Status status;
@@ -171,7 +186,16 @@ absl::StatusOr<UpstreamJson> UpstreamJson::FromHttp(absl::string_view endpoint, 
     AddErrorMetadata(status, "http_status", absl::StrCat(http->status));
     return status;
   }
-  return FromBody(endpoint, kind, http->body);
+  return UpstreamJson::FromBody(endpoint, kind, http->body);
+}
+
+}  // namespace
+
+absl::StatusOr<UpstreamJson> UpstreamJson::FromHttp(absl::string_view endpoint, EndpointKind kind,
+                                                    absl::StatusOr<upstream::HttpResponse> http) {
+  absl::StatusOr<UpstreamJson> json = CheckHttp(endpoint, kind, std::move(http));
+  metrics::Wxgate().upstream_requests.With({endpoint, UpstreamResult(json.status())}).Increment();
+  return json;
 }
 
 absl::StatusOr<UpstreamJson> UpstreamJson::FromBody(absl::string_view endpoint, EndpointKind kind,

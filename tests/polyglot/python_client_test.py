@@ -19,7 +19,6 @@ import json
 import os
 import socket
 import sys
-import tempfile
 import time
 import unittest
 
@@ -57,39 +56,12 @@ ARGS = None   # parsed command line
 ENV = None    # the running Environment, set by setUpModule
 
 
-class Environment:
+class Environment(harness.Stack):
     """The emulator and wxgate, started in this order and stopped in reverse."""
 
     def __init__(self, args, started):
-        self.tmp = tempfile.TemporaryDirectory(prefix="wxgate-py-")
-        self.emulator = None
-        self.wxgate = None
-        self.client = None
-        started.append(self)  # so that a failure below still stops what is running
-        apps_file = os.path.join(self.tmp.name, "apps.textproto")
-        with open(apps_file, "w", encoding="utf-8") as out:
-            out.write(APPS)
-        self.emulator = harness.Emulator(args.emulator, os.path.join(self.tmp.name, "emu"),
-                                         apps_file, die_with_parent=True)
-        config = os.path.join(self.tmp.name, "wxgate.textproto")
-        harness.write_wxgate_config(config, self.emulator, APPS)
-        self.wxgate = harness.start_wxgate([args.wxgate, f"--config={config}"],
-                                           die_with_parent=True)
-        self.target = self.wxgate.target
+        super().__init__(args.wxgate, args.emulator, APPS, started, prefix="wxgate-py-")
         self.client = wxgate_client.WxgateClient(self.target, timeout=20.0)
-
-    def close(self):
-        """Stops everything (idempotent); returns wxgate's exit status."""
-        status = None
-        if self.client is not None:
-            self.client.close()
-            self.client = None
-        if self.wxgate is not None:
-            status = self.wxgate.stop()
-        if self.emulator is not None:
-            self.emulator.stop()
-        self.tmp.cleanup()
-        return status
 
 
 def setUpModule():

@@ -14,6 +14,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -300,3 +301,42 @@ def start_wxgate(argv, process_class=Process, **process_options):
         raise
     wxgate.target = wxgate.ready_line.split("listening on ", 1)[1].split(";", 1)[0].strip()
     return wxgate
+
+
+class Stack:
+    """wxgate-emulator with apps_text's apps registered, then wxgate over it
+    (write_wxgate_config with wxgate_apps, default the same apps, upstream and
+    extra), in a temporary directory; close() stops them in reverse order,
+    after closing .client if the caller set one. Appends itself to started
+    first, so a failure half-way still stops what runs."""
+
+    def __init__(self, wxgate, emulator, apps_text, started, prefix="wxgate-",
+                 wxgate_apps=None, upstream="", extra=""):
+        started.append(self)
+        self.tmp = tempfile.TemporaryDirectory(prefix=prefix)
+        self.emulator = self.wxgate = self.client = None
+        apps_file = os.path.join(self.tmp.name, "apps.textproto")
+        with open(apps_file, "w", encoding="utf-8") as out:
+            out.write(apps_text)
+        self.emulator = Emulator(emulator, os.path.join(self.tmp.name, "emu"), apps_file,
+                                 die_with_parent=True)
+        self.config = os.path.join(self.tmp.name, "wxgate.textproto")
+        write_wxgate_config(self.config, self.emulator,
+                            apps_text if wxgate_apps is None else wxgate_apps,
+                            upstream=upstream, extra=extra)
+        self.wxgate = start_wxgate([wxgate, f"--config={self.config}"], die_with_parent=True)
+        self.target = self.wxgate.target
+
+    def close(self):
+        """Stops everything (idempotent); returns wxgate's exit status."""
+        status = None
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.wxgate is not None:
+            status = self.wxgate.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+        self.tmp.cleanup()
+        return status
+
