@@ -77,12 +77,18 @@ def apt_installed(stage):
 
 
 def libraries(binary):
-    """The shared libraries `ldd` resolves for a binary, as paths."""
+    """The shared libraries `ldd` resolves for a binary, as paths; with
+    --sanitized, without the sanitizer runtimes (libasan, libubsan, libtsan)
+    that only an instrumented build links."""
     code, out = support.run(["ldd", binary])
     assert code == 0, out
     missing = re.findall(r"^\s*(\S+) => not found", out, re.M)
     assert not missing, f"{binary}: unresolved {missing}"
-    return sorted(set(re.findall(r"=> (/\S+)", out)))
+    found = set(re.findall(r"=> (/\S+)", out))
+    if ARGS.sanitized:
+        found = {lib for lib in found
+                 if not re.match(r"lib(a|ub|t|l)san\.so", os.path.basename(lib))}
+    return sorted(found)
 
 
 def owners(paths):
@@ -222,6 +228,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wxgate", required=True, help="the built wxgate binary")
     parser.add_argument("--cli", required=True, help="the built wxgate-cli binary")
+    parser.add_argument("--sanitized", action="store_true",
+                        help="the binaries are a sanitizer build: leave its runtime out")
     ARGS, rest = parser.parse_known_args()
     unittest.main(argv=[sys.argv[0]] + rest)
 
