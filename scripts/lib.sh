@@ -11,6 +11,8 @@ WXGATE_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
   python3 python3-grpcio python3-grpc-tools python3-prometheus-client
+  # The deploy/ checks: systemd-analyze, the unit's /bin/kill, promtool, YAML.
+  systemd procps prometheus python3-yaml
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
