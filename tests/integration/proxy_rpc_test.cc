@@ -38,21 +38,6 @@ using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using Identity = v1::IdentityService::Stub;
 
-// The one caller: known by its bearer token, the identity that survives a
-// proxy ending TLS (a client certificate does not reach wxgate).
-constexpr char kToken[] = "proxy-caller-token-4e9a1c07";
-
-// The server certificate a proxy presents, for the address clients dial.
-CertFiles ProxyCertificate(const TestCa& ca) {
-  TestCa::Leaf leaf;
-  leaf.dns_sans = {"localhost"};
-  leaf.ip_sans = {"127.0.0.1"};
-  leaf.client = false;
-  absl::StatusOr<CertFiles> files = ca.Issue("proxy", leaf);
-  EXPECT_TRUE(files.ok()) << files.status();
-  return files.ok() ? *std::move(files) : CertFiles{};
-}
-
 // A gRPC call made by hand over HTTP/2 with libcurl: the request headers a
 // gRPC client sends, grpc-timeout included, but no deadline enforced on this
 // side, so whatever ends the call early was decided behind the proxy.
@@ -125,10 +110,7 @@ RawAnswer PostGrpcByHand(const std::string& url, const std::string& ca_file,
 
 class ProxyTest : public FlowTest, public ::testing::WithParamInterface<ProxyKind> {
  protected:
-  std::string ConfigBody() override {
-    return absl::StrCat(kStandardApps, "callers { name: \"shop\" bearer_token_sha256: \"",
-                        Sha256Hex(kToken), "\" allow { apps: \"*\" methods: \"*\" } }\n");
-  }
+  std::string ConfigBody() override { return absl::StrCat(kStandardApps, ProxyCallerConfig()); }
   // Longer than the raw call's own bound: a call ended early was ended by
   // its deadline, not by this.
   std::string UpstreamExtra() override { return "timeout { seconds: 60 }"; }
@@ -142,11 +124,11 @@ class ProxyTest : public FlowTest, public ::testing::WithParamInterface<ProxyKin
     ProxyOptions options;
     options.kind = GetParam();
     options.backend_1 = options.backend_2 = wxgate().target();
-    options.certificate = ProxyCertificate(*ca_);
+    options.ca = ca_.get();
     absl::StatusOr<std::unique_ptr<ProxyProcess>> proxy = ProxyProcess::Start(std::move(options));
     ASSERT_TRUE(proxy.ok()) << proxy.status();
     proxy_ = *std::move(proxy);
-    proxied_ = ProxyChannel();
+    proxied_ = ProxyChannel(*proxy_, *ca_);
   }
 
   void TearDown() override {
@@ -155,22 +137,13 @@ class ProxyTest : public FlowTest, public ::testing::WithParamInterface<ProxyKin
     }
   }
 
-  // A fresh connection through the proxy, TLS trusting the test CA alone.
-  std::shared_ptr<grpc::Channel> ProxyChannel() const {
-    grpc::SslCredentialsOptions tls;
-    tls.pem_root_certs = ca_->ca_pem();
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return grpc::CreateCustomChannel(proxy_->target(), grpc::SslCredentials(tls), args);
-  }
-
   // `rpc` of the IdentityService with `request` on `channel`, as the caller
   // (or as nobody with an empty token).
   template <class Request, class Response>
   static RpcResult Call(const std::shared_ptr<grpc::Channel>& channel,
                         grpc::Status (Identity::*rpc)(grpc::ClientContext*, const Request&,
                                                       Response*),
-                        const Request& request, absl::string_view token = kToken) {
+                        const Request& request, absl::string_view token = kProxyCallerToken) {
     auto stub = v1::IdentityService::NewStub(channel);
     Response response;
     return CallUnaryAs(token, *stub, rpc, request, &response);
@@ -183,7 +156,7 @@ class ProxyTest : public FlowTest, public ::testing::WithParamInterface<ProxyKin
   template <class Request, class Response>
   RpcResult ExpectIntact(grpc::Status (Identity::*rpc)(grpc::ClientContext*, const Request&,
                                                        Response*),
-                         const Request& request, absl::string_view token = kToken) {
+                         const Request& request, absl::string_view token = kProxyCallerToken) {
     RpcResult direct = Call(wxgate().channel(), rpc, request, token);
     RpcResult proxied = Call(proxied_, rpc, request, token);
     EXPECT_EQ(proxied.code(), direct.code()) << proxied.ToString();
@@ -219,10 +192,11 @@ TEST_P(ProxyTest, AnswersOfEveryKindPassThrough) {
   sign.set_url("https://h5.example.com/page?x=1");
   v1::JsapiSignature first;
   v1::JsapiSignature second;
-  RpcResult r =
-      CallUnaryAs(kToken, *signature, &v1::SignatureService::Stub::SignJsapiConfig, sign, &first);
+  RpcResult r = CallUnaryAs(kProxyCallerToken, *signature,
+                            &v1::SignatureService::Stub::SignJsapiConfig, sign, &first);
   ASSERT_TRUE(r.status.ok()) << r.ToString();
-  r = CallUnaryAs(kToken, *signature, &v1::SignatureService::Stub::SignJsapiConfig, sign, &second);
+  r = CallUnaryAs(kProxyCallerToken, *signature, &v1::SignatureService::Stub::SignJsapiConfig, sign,
+                  &second);
   ASSERT_TRUE(r.status.ok()) << r.ToString();
   EXPECT_EQ(Calls("cgi-bin/ticket/getticket"), 1);
   const std::string ticket = CurrentWeChat(kOaId).Str("/ticket");
@@ -240,7 +214,7 @@ TEST_P(ProxyTest, AnswersOfEveryKindPassThrough) {
   exchange.set_app("mini");
   exchange.set_js_code(login.Str("/code"));
   v1::Code2SessionResponse session;
-  r = CallUnaryAs(kToken, *identity, &Identity::Code2Session, exchange, &session);
+  r = CallUnaryAs(kProxyCallerToken, *identity, &Identity::Code2Session, exchange, &session);
   ASSERT_TRUE(r.status.ok()) << r.ToString();
   EXPECT_EQ(session.openid(), login.Str("/openid"));
   EXPECT_EQ(session.unionid(), "oU-proxy");
@@ -254,7 +228,7 @@ TEST_P(ProxyTest, AnswersOfEveryKindPassThrough) {
   decrypt.set_encrypted_data(sealed.Str("/encrypted_data"));
   decrypt.set_iv(sealed.Str("/iv"));
   v1::DecryptUserDataResponse user;
-  r = CallUnaryAs(kToken, *identity, &Identity::DecryptUserData, decrypt, &user);
+  r = CallUnaryAs(kProxyCallerToken, *identity, &Identity::DecryptUserData, decrypt, &user);
   ASSERT_TRUE(r.status.ok()) << r.ToString();
   EXPECT_EQ(user.json(), sealed.Str("/json"));
   EXPECT_EQ(user.unionid(), "oU-proxy");
@@ -268,7 +242,7 @@ TEST_P(ProxyTest, AnswersOfEveryKindPassThrough) {
   lookup.set_app("contacts");
   lookup.set_external_userid("wmProxy");
   v1::GetExternalContactResponse contact;
-  r = CallUnaryAs(kToken, *identity, &Identity::GetExternalContact, lookup, &contact);
+  r = CallUnaryAs(kProxyCallerToken, *identity, &Identity::GetExternalContact, lookup, &contact);
   ASSERT_TRUE(r.status.ok()) << r.ToString();
   EXPECT_EQ(contact.name(), "Pat");
   EXPECT_EQ(contact.unionid(), "oU-proxy");
@@ -362,7 +336,8 @@ TEST_P(ProxyDeadlineTest, TheCallersDeadlineReachesWxgate) {
   RawAnswer answer = PostGrpcByHand(
       absl::StrCat("https://", proxy_->target(), "/wxgate.v1.IdentityService/GetExternalContact"),
       ca_->ca_file(), lookup.SerializeAsString(),
-      {absl::StrCat("authorization: Bearer ", kToken), "grpc-timeout: 2S"}, absl::Seconds(30));
+      {absl::StrCat("authorization: Bearer ", kProxyCallerToken), "grpc-timeout: 2S"},
+      absl::Seconds(30));
   ASSERT_EQ(answer.result, CURLE_OK) << curl_easy_strerror(answer.result) << " " << answer.error
                                      << ": no answer, so grpc-timeout did not reach wxgate";
   EXPECT_EQ(answer.http_status, 200);
@@ -377,8 +352,8 @@ TEST_P(ProxyDeadlineTest, ACallPastItsDeadlineEndsItsUpstreamTransfer) {
   lookup.set_external_userid("wmHang");
   auto identity = v1::IdentityService::NewStub(proxied_);
   v1::GetExternalContactResponse out;
-  RpcResult r = CallUnaryAs(kToken, *identity, &Identity::GetExternalContact, lookup, &out,
-                            absl::Milliseconds(500));
+  RpcResult r = CallUnaryAs(kProxyCallerToken, *identity, &Identity::GetExternalContact, lookup,
+                            &out, absl::Milliseconds(500));
   EXPECT_EQ(r.code(), grpc::StatusCode::DEADLINE_EXCEEDED) << r.ToString();
   // wxgate let go of the upstream request too, long before its own 60 s.
   absl::Status abandoned = WaitForAbandonedHang();

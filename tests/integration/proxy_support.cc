@@ -1,6 +1,9 @@
 #include "tests/integration/proxy_support.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -18,6 +21,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tests/support/access_support.h"
 #include "tests/support/wait.h"
 
 #ifndef WXGATE_SOURCE_DIR
@@ -121,6 +125,14 @@ absl::Status AwaitReady(Subprocess& process, absl::string_view name,
                                              process.Output(Subprocess::Stream::kStderr)));
 }
 
+absl::StatusOr<CertFiles> IssueProxyCertificate(const TestCa& ca) {
+  TestCa::Leaf leaf;
+  leaf.dns_sans = {"localhost"};
+  leaf.ip_sans = {"127.0.0.1"};
+  leaf.client = false;
+  return ca.Issue("proxy", leaf);
+}
+
 }  // namespace
 
 std::string ProxyName(ProxyKind kind) { return kind == ProxyKind::kNginx ? "nginx" : "haproxy"; }
@@ -145,6 +157,19 @@ absl::StatusOr<int> StableLoopbackPort() {
   return absl::UnavailableError(absl::StrCat("no free loopback port in [", kFirst, ", ", end, ")"));
 }
 
+std::string ProxyCallerConfig() {
+  return absl::StrCat("callers { name: \"shop\" bearer_token_sha256: \"",
+                      Sha256Hex(kProxyCallerToken), "\" allow { apps: \"*\" methods: \"*\" } }\n");
+}
+
+std::shared_ptr<grpc::Channel> ProxyChannel(const ProxyProcess& proxy, const TestCa& ca) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = ca.ca_pem();
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(proxy.target(), grpc::SslCredentials(tls), args);
+}
+
 absl::StatusOr<std::string> ReadDeployFile(absl::string_view relative) {
   return ReadFileToString(absl::StrCat(WXGATE_SOURCE_DIR, "/deploy/", relative));
 }
@@ -163,6 +188,9 @@ absl::StatusOr<std::unique_ptr<ProxyProcess>> ProxyProcess::Start(ProxyOptions o
   if (!port.ok()) return port.status();
   proxy->target_ = absl::StrCat("127.0.0.1:", *port);
   const std::string& path = proxy->dir_.path();
+  if (options.ca == nullptr) return absl::InvalidArgumentError("ProxyOptions.ca is required");
+  absl::StatusOr<CertFiles> certificate = IssueProxyCertificate(*options.ca);
+  if (!certificate.ok()) return certificate.status();
 
   Subprocess::Options process_options;
   if (options.kind == ProxyKind::kNginx) {
@@ -170,8 +198,8 @@ absl::StatusOr<std::unique_ptr<ProxyProcess>> ProxyProcess::Start(ProxyOptions o
     if (!server.ok()) return server.status();
     absl::StatusOr<std::string> filled =
         FillIn(*server, {{"WXGATE_LISTEN", proxy->target_},
-                         {"WXGATE_TLS_CERT", options.certificate.cert_file},
-                         {"WXGATE_TLS_KEY", options.certificate.key_file},
+                         {"WXGATE_TLS_CERT", certificate->cert_file},
+                         {"WXGATE_TLS_KEY", certificate->key_file},
                          {"WXGATE_1", options.backend_1},
                          {"WXGATE_2", options.backend_2}});
     if (!filled.ok()) return filled.status();
@@ -193,9 +221,9 @@ absl::StatusOr<std::unique_ptr<ProxyProcess>> ProxyProcess::Start(ProxyOptions o
     process_options.argv = {program, "-e", "stderr", "-p", absl::StrCat(path, "/"), "-c", *main};
   } else {
     // HAProxy reads the certificate and its key from one file.
-    absl::StatusOr<std::string> cert = ReadFileToString(options.certificate.cert_file);
+    absl::StatusOr<std::string> cert = ReadFileToString(certificate->cert_file);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFileToString(options.certificate.key_file);
+    absl::StatusOr<std::string> key = ReadFileToString(certificate->key_file);
     if (!key.ok()) return key.status();
     absl::StatusOr<std::string> pem = proxy->dir_.WriteFile("wxgate.pem", *cert + *key);
     if (!pem.ok()) return pem.status();

@@ -7,8 +7,11 @@
 // paths they leave open are filled in), TLS from a test CA ending at the
 // proxy, h2c from the proxy to wxgate; and HAProxy's own view of its servers.
 
+#include <grpcpp/channel.h>
+
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -25,6 +28,8 @@ enum class ProxyKind { kNginx, kHaproxy };
 
 // "nginx", "haproxy": for test names and messages.
 std::string ProxyName(ProxyKind kind);
+// So that gtest prints a parameter by its name.
+inline void PrintTo(ProxyKind kind, std::ostream* os) { *os << ProxyName(kind); }
 
 // A loopback TCP port free now that the kernel never hands out by itself
 // (below net.ipv4.ip_local_port_range): no bind to port 0 and no outgoing
@@ -38,8 +43,8 @@ struct ProxyOptions {
   // (WXGATE_1, WXGATE_2); both may be one wxgate.
   std::string backend_1;
   std::string backend_2;
-  // The certificate callers see, for 127.0.0.1, and its key.
-  CertFiles certificate;
+  // Issues the certificate callers see (for 127.0.0.1 and localhost).
+  const TestCa* ca = nullptr;
 };
 
 // A running nginx or HAProxy on 127.0.0.1 and a port of its own, with what
@@ -76,6 +81,17 @@ class ProxyProcess {
   std::string target_;
   std::string admin_socket_;  // HAProxy only
 };
+
+// The one caller of the proxy tests, allowed everything, known by its bearer
+// token: the identity that survives a proxy ending TLS (a client
+// certificate stays at the proxy).
+inline constexpr char kProxyCallerToken[] = "proxy-caller-token-4e9a1c07";
+// Its `callers` entry, for a wxgate config.
+std::string ProxyCallerConfig();
+
+// A fresh connection (its own, not shared) to `proxy`, TLS trusting `ca`
+// alone.
+std::shared_ptr<grpc::Channel> ProxyChannel(const ProxyProcess& proxy, const TestCa& ca);
 
 // deploy/<relative> in the source tree, read whole.
 absl::StatusOr<std::string> ReadDeployFile(absl::string_view relative);
