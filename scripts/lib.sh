@@ -13,6 +13,8 @@ WXGATE_PACKAGES=(
   python3 python3-grpcio python3-grpc-tools python3-prometheus-client
   # The deploy/ checks: systemd-analyze, the unit's /bin/kill, promtool, YAML.
   systemd procps prometheus python3-yaml
+  # The gRPC proxies the proxy tests put in front of wxgate.
+  nginx haproxy
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -36,8 +38,21 @@ ensure_packages() {
   log "installing ${missing[*]}"
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
     die "apt-get update failed"
+  # The suite runs its own nginx, haproxy and redis-server on free ports: a
+  # policy-rc.d answering 101 keeps the packages from starting theirs on the
+  # default ports (:80 for nginx) while they install. One already there is
+  # the machine's own and is left alone.
+  local guard=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$guard" >/dev/null
+    "${sudo[@]}" chmod 755 "$guard"
+  fi
+  local installed=0
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+    "${missing[@]}" >/dev/null || installed=$?
+  [[ -n "$guard" ]] && "${sudo[@]}" rm -f "$guard"
+  [[ $installed -eq 0 ]] || die "apt-get install ${missing[*]} failed"
 }
 
 # build_tree DIR [cmake args...] [-- targets...]: configures once, then

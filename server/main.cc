@@ -1,6 +1,7 @@
 // wxgate: wiring only. Loads the config, builds the upstream client, the
 // caches and the logic, registers the services, serves until SIGTERM/SIGINT.
 #include <signal.h>
+#include <time.h>
 
 #include <cstdio>
 #include <memory>
@@ -13,6 +14,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "server/audit/audit_log.h"
 #include "server/cache/in_memory_session_store.h"
 #include "server/cache/in_memory_value_store.h"
@@ -222,6 +225,24 @@ absl::StatusOr<SharedStores> OpenSharedStores(const config::Settings& settings,
   return shared;
 }
 
+// After the first SIGTERM/SIGINT, with health already NOT_SERVING: waits
+// out `delay` while the server still takes calls, or until a second SIGTERM
+// or SIGINT. A SIGHUP meanwhile reloads nothing (the process is on its way
+// out).
+void AwaitDrainDelay(const sigset_t& signals, absl::Duration delay) {
+  const absl::Time end = absl::Now() + delay;
+  for (absl::Duration left = delay; left > absl::ZeroDuration(); left = end - absl::Now()) {
+    const timespec timeout = absl::ToTimespec(left);
+    const int signal_number = sigtimedwait(&signals, nullptr, &timeout);
+    if (signal_number == SIGTERM || signal_number == SIGINT) {
+      Log(LogSeverity::kInfo, "%s again: drain delay cut short", strsignal(signal_number));
+      return;
+    }
+    if (signal_number == SIGHUP) Log(LogSeverity::kInfo, "SIGHUP ignored while draining");
+    // Otherwise the delay passed (EAGAIN) or a wait was interrupted (EINTR).
+  }
+}
+
 int Run(int argc, char** argv) {
   // Debian's Abseil is built with Mutex deadlock detection on, which keeps a
   // lock graph on every Lock (gRPC's too): a few percent of every call.
@@ -399,6 +420,17 @@ int Run(int argc, char** argv) {
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
     static_cast<void>(reloader.Reload());  // logged; the old config serves on
+  }
+  // Load balancers that health-check learn first, while calls are still
+  // taken; only then does the listener close.
+  const absl::Duration drain_delay = settings->server.drain_delay;
+  if (drain_delay > absl::ZeroDuration()) {
+    server.StopServing();
+    Log(LogSeverity::kInfo,
+        "%s: health NOT_SERVING, still serving for server.drain_delay %s (SIGTERM or SIGINT "
+        "again ends it)",
+        strsignal(signal_number), absl::FormatDuration(drain_delay));
+    AwaitDrainDelay(signals, drain_delay);
   }
   Log(LogSeverity::kInfo, "%s: draining (grace %s)", strsignal(signal_number),
       absl::FormatDuration(settings->server.shutdown_grace));

@@ -84,6 +84,8 @@ absl::StatusOr<ServerSettings> ConvertServer(const pb::Server& in) {
                                   defaults::kCallsPerMethod, 1, kMaxCallsPerMethod),
       .shutdown_grace = f.NonNegativeDuration("shutdown_grace", in.has_shutdown_grace(),
                                               in.shutdown_grace(), defaults::kShutdownGrace),
+      .drain_delay = f.NonNegativeDuration("drain_delay", in.has_drain_delay(), in.drain_delay(),
+                                           defaults::kDrainDelay),
       .max_receive_message_bytes = f.Count(
           "max_receive_message_bytes", in.max_receive_message_bytes(),
           defaults::kMaxReceiveMessageBytes, kMinReceiveMessageBytes, kMaxReceiveMessageBytes),

@@ -68,6 +68,8 @@ struct ServerSettings {
   int threads = defaults::kThreads;  // 0: one per usable core
   int calls_per_method = defaults::kCallsPerMethod;
   absl::Duration shutdown_grace = defaults::kShutdownGrace;
+  // Serving on with health NOT_SERVING before the listener closes.
+  absl::Duration drain_delay = defaults::kDrainDelay;
   int max_receive_message_bytes = defaults::kMaxReceiveMessageBytes;
   // nullopt: plaintext.
   std::optional<TlsSettings> tls;

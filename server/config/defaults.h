@@ -23,6 +23,8 @@ namespace wxgate::config::defaults {
 inline constexpr int kThreads = 0;
 inline constexpr int kCallsPerMethod = 16;
 inline constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+// 0: the listener closes as soon as SIGTERM arrives (see Server.drain_delay).
+inline constexpr absl::Duration kDrainDelay = absl::ZeroDuration();
 inline constexpr int kMaxReceiveMessageBytes = 256 * 1024;
 inline constexpr bool kReflection = true;
 

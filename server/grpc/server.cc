@@ -245,11 +245,13 @@ void Server::Poll(grpc::ServerCompletionQueue* cq) {
   SetPollingThreadCq(nullptr);
 }
 
+void Server::StopServing() { health_.EndWatches(); }
+
 bool Server::Shutdown(absl::Duration grace, absl::Duration settle) {
   if (!running_) return true;
   running_ = false;
   // Watchers hear NOT_SERVING and their streams end, so they hold nothing up.
-  health_.EndWatches();
+  StopServing();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   // Cancelled calls may still be waiting for an upstream callback to answer
   // them; their alarms need the completion queues, so those stay up until the

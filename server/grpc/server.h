@@ -112,6 +112,11 @@ class Server {
   // The plaintext health listener's bound address, "" without one.
   const std::string& health_address() const { return health_bound_address_; }
 
+  // Health to NOT_SERVING (Watch streams hear it and end) while calls are
+  // still taken: the start of a drain, so load balancers move away before
+  // Shutdown closes the listener. From any thread; Shutdown does it too.
+  void StopServing();
+
   // Health to NOT_SERVING, then stop accepting calls; calls in flight have
   // until `grace` to finish, after which gRPC cancels them (their cancel hooks
   // run). Then waits up to `settle` for every call object to be released

@@ -326,9 +326,11 @@ TEST_P(DurationFieldTest, OutOfRangeDurationNamesTheField) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    AllNine, DurationFieldTest,
+    EveryDuration, DurationFieldTest,
     ::testing::Values(DurationCase{"server", "shutdown_grace", true,
                                    [](const Settings& s) { return s.server.shutdown_grace; }},
+                      DurationCase{"server", "drain_delay", true,
+                                   [](const Settings& s) { return s.server.drain_delay; }},
                       DurationCase{"upstream", "timeout", false,
                                    [](const Settings& s) { return s.upstream.timeout; }},
                       DurationCase{"upstream", "connect_timeout", false,

@@ -50,6 +50,7 @@ void ExpectDefaults(const Settings& s) {
   EXPECT_EQ(s.server.threads, defaults::kThreads);
   EXPECT_EQ(s.server.calls_per_method, defaults::kCallsPerMethod);
   EXPECT_EQ(s.server.shutdown_grace, defaults::kShutdownGrace);
+  EXPECT_EQ(s.server.drain_delay, defaults::kDrainDelay);
   EXPECT_EQ(s.server.max_receive_message_bytes, defaults::kMaxReceiveMessageBytes);
   EXPECT_EQ(s.upstream.wechat_base_url, defaults::kWeChatBaseUrl);
   EXPECT_EQ(s.upstream.wecom_base_url, defaults::kWeComBaseUrl);
@@ -88,6 +89,7 @@ TEST(ConfigDefaultsTest, TheExampleShowsTheDefaults) {
   EXPECT_EQ(example.server().threads(), defaults::kThreads);
   EXPECT_EQ(example.server().calls_per_method(), defaults::kCallsPerMethod);
   EXPECT_EQ(FromProto(example.server().shutdown_grace()), defaults::kShutdownGrace);
+  EXPECT_EQ(FromProto(example.server().drain_delay()), defaults::kDrainDelay);
   EXPECT_EQ(example.server().max_receive_message_bytes(), defaults::kMaxReceiveMessageBytes);
   EXPECT_EQ(example.upstream().wechat_base_url(), defaults::kWeChatBaseUrl);
   EXPECT_EQ(example.upstream().wecom_base_url(), defaults::kWeComBaseUrl);

@@ -12,7 +12,10 @@
 //  - calls in flight may finish within the grace; one still open when the
 //    grace runs out is cancelled (UNAVAILABLE) and the exit is still clean;
 //  - an idle client connection left open holds gRPC's Server::Shutdown for
-//    a few seconds (gRPC's own GOAWAY handshake) although no call is in flight.
+//    a few seconds (gRPC's own GOAWAY handshake) although no call is in flight;
+//  - with server.drain_delay, all of the above waits that long (or for a
+//    second SIGTERM) while health already says NOT_SERVING and calls, on new
+//    connections too, are still served: load balancers move away first.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -34,18 +37,21 @@ using ::grpc::health::v1::Health;
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
-std::string Body(int grace_seconds) {
-  return absl::StrCat("server { shutdown_grace { seconds: ", grace_seconds, " } }\n",
+std::string Body(int grace_seconds, int drain_delay_seconds = 0) {
+  return absl::StrCat("server { shutdown_grace { seconds: ", grace_seconds,
+                      " } drain_delay { seconds: ", drain_delay_seconds, " } }\n",
                       R"cfg(apps {
   name: "mini"
   mini_program { app_id: "wxmini00000000001" secret { env: "WXGATE_IT_SECRET" } }
 })cfg");
 }
 
-absl::StatusOr<std::unique_ptr<WxgateProcess>> StartWithGrace(int grace_seconds) {
+absl::StatusOr<std::unique_ptr<WxgateProcess>> StartWithGrace(int grace_seconds,
+                                                              int drain_delay_seconds = 0) {
   WxgateOptions options;
-  options.config_body = Body(grace_seconds);
+  options.config_body = Body(grace_seconds, drain_delay_seconds);
   options.env = {{"WXGATE_IT_SECRET", "drainSECRET0123456789"}};
   return WxgateProcess::Start(std::move(options));
 }
@@ -115,6 +121,62 @@ TEST(DrainTest, HealthTurnsNotServingAndNewConnectionsAreRefused) {
   ASSERT_TRUE(exit.ok()) << exit.status();
   EXPECT_TRUE(exit->success()) << exit->ToString();
   ASSERT_TRUE((*wxgate)->WaitForLog("stopped", absl::Seconds(5)).ok()) << (*wxgate)->Stderr();
+}
+
+// A call wxgate answers itself, without going upstream: NOT_FOUND
+// APP_NOT_FOUND when it was served, another code when it was not.
+RpcResult UnknownAppCall(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::IdentityService::NewStub(channel);
+  v1::Code2SessionRequest request;
+  request.set_app("no-such-app");
+  request.set_js_code("code");
+  v1::Code2SessionResponse response;
+  return CallUnary(*stub, &v1::IdentityService::Stub::Code2Session, request, &response,
+                   absl::Seconds(5));
+}
+
+TEST(DrainTest, DuringTheDrainDelayHealthIsNotServingAndCallsAreStillServed) {
+  // A delay far beyond the test's waits: only the second SIGTERM ends it.
+  absl::StatusOr<std::unique_ptr<WxgateProcess>> wxgate = StartWithGrace(600, 600);
+  ASSERT_TRUE(wxgate.ok()) << wxgate.status();
+  Watch watch((*wxgate)->channel());
+  ASSERT_EQ(watch.Next(), HealthCheckResponse::SERVING);
+
+  ASSERT_TRUE((*wxgate)->process().Signal(SIGTERM).ok());
+  ASSERT_TRUE((*wxgate)->WaitForLog("still serving for server.drain_delay").ok())
+      << (*wxgate)->Stderr();
+  // Watchers hear it at once and their streams end, as without a delay.
+  EXPECT_EQ(watch.Next(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(watch.Next(), HealthCheckResponse::UNKNOWN);
+  // The listener is still open: a new connection is told NOT_SERVING, and
+  // its calls are answered by wxgate.
+  EXPECT_EQ(CheckOutcome((*wxgate)->NewChannel()), "NOT_SERVING");
+  RpcResult served = UnknownAppCall((*wxgate)->NewChannel());
+  EXPECT_EQ(served.reason(), "APP_NOT_FOUND") << served.ToString();
+
+  // A second SIGTERM ends the delay; the drain then runs as without one.
+  ASSERT_TRUE((*wxgate)->process().Signal(SIGTERM).ok());
+  ASSERT_TRUE((*wxgate)->WaitForLog("drain delay cut short").ok()) << (*wxgate)->Stderr();
+  absl::StatusOr<ExitStatus> exit = (*wxgate)->process().Wait(absl::Seconds(60));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_TRUE(exit->success()) << exit->ToString();
+  ASSERT_TRUE((*wxgate)->WaitForLog("stopped", absl::Seconds(5)).ok()) << (*wxgate)->Stderr();
+}
+
+TEST(DrainTest, TheDrainDelayEndsByItself) {
+  absl::StatusOr<std::unique_ptr<WxgateProcess>> wxgate = StartWithGrace(600, 1);
+  ASSERT_TRUE(wxgate.ok()) << wxgate.status();
+  ASSERT_TRUE((*wxgate)->process().Signal(SIGTERM).ok());
+  absl::StatusOr<ExitStatus> exit = (*wxgate)->process().Wait(absl::Seconds(60));
+  ASSERT_TRUE(exit.ok()) << exit.status() << ": still running long after its 1s drain delay";
+  EXPECT_TRUE(exit->success()) << exit->ToString();
+  AwaitEndOfOutput((*wxgate)->process(), absl::Seconds(5));
+  const std::string log = (*wxgate)->Stderr();
+  EXPECT_THAT(log, HasSubstr("Terminated: health NOT_SERVING, still serving for "
+                             "server.drain_delay 1s"));
+  EXPECT_THAT(log, HasSubstr("Terminated: draining (grace 10m)"));
+  EXPECT_THAT(log, Not(HasSubstr("cut short")));
+  EXPECT_THAT(log, HasSubstr("stopped"));
 }
 
 TEST(DrainTest, CallStillOpenAtTheEndOfTheGraceIsCancelledAndTheExitIsClean) {
