@@ -60,12 +60,6 @@ class SubjectHasher {
 // non-batch record carries more than one id), else one hash string.
 std::string FormatAuditLine(const AuditRecord& record, const SubjectHasher& hasher);
 
-// Appends `s` to `out` as a JSON string literal, quotes included. Quotes and
-// backslashes are escaped, control characters (and DEL) become \u00XX, so a
-// line never contains a raw newline whatever a peer sends; bytes that are not
-// well-formed UTF-8 become \ufffd, so the line is always valid JSON.
-void AppendJsonString(std::string& out, absl::string_view s);
-
 }  // namespace wxgate::audit
 
 #endif  // WXGATE_SERVER_AUDIT_AUDIT_LINE_H_
