@@ -25,7 +25,9 @@ std::string SubjectHasher::Hash(absl::string_view id) const {
 std::string FormatAuditLine(const AuditRecord& record, const SubjectHasher& hasher) {
   std::string line = R"({"time":")";
   absl::StrAppend(&line, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", record.time, absl::UTCTimeZone()),
-                  R"(","caller":)");
+                  R"(","request_id":)");
+  AppendJsonString(line, record.request_id);
+  line.append(R"(,"caller":)");
   AppendJsonString(line, record.caller);
   line.append(R"(,"peer":)");
   AppendJsonString(line, record.peer);

@@ -25,6 +25,7 @@ absl::Time SampleTime() {
 AuditRecord SampleRecord() {
   AuditRecord record;
   record.time = SampleTime();
+  record.request_id = "abc-123";
   record.caller = "shop-backend";
   record.peer = "ipv4:10.0.0.7:51234";
   record.app = "shop";
@@ -58,8 +59,8 @@ TEST(SubjectHasherTest, TheKeyAndTheIdBothChangeTheHash) {
 // The whole line, byte for byte: key order, time form, code name, subject.
 TEST(FormatAuditLineTest, WritesEveryKeyInOrder) {
   EXPECT_EQ(FormatAuditLine(SampleRecord(), SubjectHasher("Jefe")),
-            absl::StrCat(R"({"time":"2026-12-05T07:01:02.345Z","caller":"shop-backend",)",
-                         R"("peer":"ipv4:10.0.0.7:51234","app":"shop",)",
+            absl::StrCat(R"({"time":"2026-12-05T07:01:02.345Z","request_id":"abc-123",)",
+                         R"("caller":"shop-backend","peer":"ipv4:10.0.0.7:51234","app":"shop",)",
                          R"("method":"wxgate.v1.IdentityService/GetPhoneNumber","code":"OK",)",
                          R"("subject":")", kJefeMac, "\"}\n"));
 }
@@ -126,13 +127,14 @@ TEST(FormatAuditLineTest, NeverContainsTheRawId) {
   EXPECT_EQ(batch.find("13800138000"), std::string::npos) << batch;
 }
 
-// Peer and caller come from outside: whatever they hold, the line stays one
+// Peer, caller and request id come from outside: whatever they hold, the line stays one
 // valid JSON line and reads back as what was given.
 TEST(FormatAuditLineTest, HostileStringsStayOneValidLine) {
   AuditRecord record = SampleRecord();
   record.peer = "ipv6:[::1]:1\n{\"time\":\"forged\",\"subject\":null}\r\t\"\\\x01\x1f\x7f";
   record.caller = std::string("nul\0inside", 10);
   record.app = "店铺-🛒";
+  record.request_id = "id\"},\n{\"forged\":\"";
   const std::string line = FormatAuditLine(record, SubjectHasher("k"));
   EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
   for (size_t i = 0; i + 1 < line.size(); ++i) {
@@ -142,6 +144,7 @@ TEST(FormatAuditLineTest, HostileStringsStayOneValidLine) {
   const test::JsonDoc doc = ParseLine(line);
   EXPECT_EQ(doc.Str("/peer"), record.peer);
   EXPECT_EQ(doc.Str("/caller"), record.caller);
+  EXPECT_EQ(doc.Str("/request_id"), record.request_id);
   EXPECT_EQ(doc.Str("/app"), record.app);
   EXPECT_EQ(doc.Str("/time"), "2026-12-05T07:01:02.345Z");
 }
