@@ -29,6 +29,7 @@
 #include "server/crypto/random.h"
 #include "server/crypto/sealer.h"
 #include "server/grpc/caller_admission.h"
+#include "server/grpc/grpc_log.h"
 #include "server/grpc/server.h"
 #include "server/grpc/services.h"
 #include "server/identity/contact_cache.h"
@@ -51,15 +52,19 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: wxgate --config=PATH [--check_config] [--log_level=debug|info|warning|error]\n"
+    "              [--log_format=text|json]\n"
     "\n"
     "  --config=PATH    text-format wxgate.config.v1.Config (see deploy/wxgate.example.textproto)\n"
     "  --check_config   validate the config (secrets resolved) and exit: 0 if valid\n"
-    "  --log_level=L    lowest severity logged to stderr (default info)\n";
+    "  --log_level=L    lowest severity logged to stderr (default info)\n"
+    "  --log_format=F   text: \"TIME LEVEL message key=value...\" lines (default);\n"
+    "                   json: one object per line, {\"time\",\"level\",\"message\",fields...}\n";
 
 struct Flags {
   std::string config;
   bool check_config = false;
   LogSeverity log_level = LogSeverity::kInfo;
+  LogFormat log_format = LogFormat::kText;
 };
 
 bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
@@ -80,6 +85,15 @@ bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
         flags.log_level = LogSeverity::kError;
       } else {
         error = absl::StrCat("unknown log level \"", arg, "\"");
+        return false;
+      }
+    } else if (absl::ConsumePrefix(&arg, "--log_format=")) {
+      if (arg == "text") {
+        flags.log_format = LogFormat::kText;
+      } else if (arg == "json") {
+        flags.log_format = LogFormat::kJson;
+      } else {
+        error = absl::StrCat("unknown log format \"", arg, "\" (text or json)");
         return false;
       }
     } else {
@@ -258,6 +272,8 @@ int Run(int argc, char** argv) {
     return 2;
   }
   SetMinLogSeverity(flags.log_level);
+  SetLogFormat(flags.log_format);
+  rpc::RouteGrpcLogs();
 
   // Every thread started from here on inherits the blocked signals; only
   // sigwait below receives them: SIGTERM and SIGINT drain and stop, SIGHUP

@@ -13,6 +13,9 @@ namespace wxgate::audit {
 // One call of a method that returns personal data or a credential.
 struct AuditRecord {
   absl::Time time;
+  // The call's (RequestScope::request_id): what its caller quotes, and what
+  // its log lines carry.
+  std::string request_id;
   std::string caller;  // the matched caller's name; "" when unauthenticated
   std::string peer;    // gRPC's peer string, e.g. "ipv4:10.0.0.7:51234"
   std::string app;
@@ -49,7 +52,8 @@ class SubjectHasher {
 
 // The record as one JSON object and a trailing '\n', keys in this order:
 //
-//   {"time":"2026-12-05T07:01:02.345Z","caller":"shop-backend",
+//   {"time":"2026-12-05T07:01:02.345Z","request_id":"4bf92f3577b34da6a3ce929d0e0e4736",
+//    "caller":"shop-backend",
 //    "peer":"ipv4:10.0.0.7:51234","app":"shop",
 //    "method":"wxgate.v1.IdentityService/GetPhoneNumber","code":"OK",
 //    "subject":"<64 hex>"}
@@ -59,12 +63,6 @@ class SubjectHasher {
 // id, an array of hashes when `batch` is set (or, defensively, when a
 // non-batch record carries more than one id), else one hash string.
 std::string FormatAuditLine(const AuditRecord& record, const SubjectHasher& hasher);
-
-// Appends `s` to `out` as a JSON string literal, quotes included. Quotes and
-// backslashes are escaped, control characters (and DEL) become \u00XX, so a
-// line never contains a raw newline whatever a peer sends; bytes that are not
-// well-formed UTF-8 become \ufffd, so the line is always valid JSON.
-void AppendJsonString(std::string& out, absl::string_view s);
 
 }  // namespace wxgate::audit
 

@@ -5,14 +5,19 @@
 #include <atomic>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/common/json_string.h"
+#include "server/common/request_id.h"
+#include "server/common/request_scope.h"
 
 namespace wxgate {
 namespace {
 
 std::atomic<int> min_severity{static_cast<int>(LogSeverity::kInfo)};
+std::atomic<LogFormat> log_format{LogFormat::kText};
 
 absl::string_view SeverityName(LogSeverity severity) {
   switch (severity) {
@@ -28,6 +33,16 @@ absl::string_view SeverityName(LogSeverity severity) {
   return "?";
 }
 
+// Whether a text line can show `value` as it is: something a reader (and a
+// logfmt parser) cannot mistake for the end of the value or of the line.
+bool IsBare(absl::string_view value) {
+  if (value.empty()) return false;
+  for (char c : value) {
+    if (c <= ' ' || c > '~' || c == '"' || c == '=') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void SetMinLogSeverity(LogSeverity severity) {
@@ -38,12 +53,54 @@ bool LogEnabled(LogSeverity severity) {
   return static_cast<int>(severity) >= min_severity.load(std::memory_order_relaxed);
 }
 
-void LogLine(LogSeverity severity, absl::string_view message) {
-  std::string line =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-                   SeverityName(severity), " ", message, "\n");
+void SetLogFormat(LogFormat format) { log_format.store(format, std::memory_order_relaxed); }
+
+std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severity,
+                          absl::string_view message, absl::Span<const LogField> fields) {
+  const std::string when = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+  std::string line;
+  if (format == LogFormat::kText) {
+    line = absl::StrCat(when, " ", SeverityName(severity), " ", message);
+    for (const LogField& field : fields) {
+      absl::StrAppend(&line, " ", field.key, "=");
+      if (IsBare(field.value)) {
+        line.append(field.value.data(), field.value.size());
+      } else {
+        AppendJsonString(line, field.value);
+      }
+    }
+  } else {
+    // The time and level need no escaping.
+    line = absl::StrCat(R"({"time":")", when, R"(","level":")", SeverityName(severity),
+                        R"(","message":)");
+    AppendJsonString(line, message);
+    for (const LogField& field : fields) {
+      line.push_back(',');
+      AppendJsonString(line, field.key);
+      line.push_back(':');
+      AppendJsonString(line, field.value);
+    }
+    line.push_back('}');
+  }
+  line.push_back('\n');
+  return line;
+}
+
+void LogLine(LogSeverity severity, absl::string_view message, absl::Span<const LogField> fields) {
+  const std::string line = FormatLogLine(log_format.load(std::memory_order_relaxed), absl::Now(),
+                                         severity, message, fields);
   // A short write to stderr is not worth handling: there is nowhere else to report it.
   [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
+}
+
+void LogCallLine(const RequestScope& call, LogSeverity severity, absl::string_view message,
+                 absl::Span<const LogField> fields) {
+  absl::InlinedVector<LogField, 8> all = {{kRequestIdKey, call.request_id()}};
+  if (!call.method().empty()) all.push_back({"method", call.method()});
+  if (!call.traceparent().empty()) all.push_back({"traceparent", call.traceparent()});
+  if (!call.caller().empty()) all.push_back({"caller", call.caller()});
+  all.insert(all.end(), fields.begin(), fields.end());
+  LogLine(severity, message, all);
 }
 
 bool LogRateLimiter::Allow(int64_t& suppressed) {

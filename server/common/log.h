@@ -2,28 +2,68 @@
 #define WXGATE_SERVER_COMMON_LOG_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace wxgate {
 
+class RequestScope;
+
 enum class LogSeverity { kDebug, kInfo, kWarning, kError };
+
+// How a line is written (--log_format):
+//   kText: 2026-11-24T16:53:01.123Z INFO message key=value key="a value"
+//   kJson: {"time":"2026-11-24T16:53:01.123Z","level":"INFO","message":"message","key":"value"}
+enum class LogFormat { kText, kJson };
 
 // Lines below this severity are dropped. Default kInfo. Set once at start.
 void SetMinLogSeverity(LogSeverity severity);
 bool LogEnabled(LogSeverity severity);
 
-// Writes one line to stderr: "2026-11-24T16:53:01.123Z INFO message". The
-// line is written with a single write(2), so lines from several threads never
-// interleave. Never pass a secret, token, ticket or session_key.
-void LogLine(LogSeverity severity, absl::string_view message);
+// Default kText. Set once at start, before other threads log.
+void SetLogFormat(LogFormat format);
+
+// A named value a line carries besides its message (request_id, method, ...).
+// Keys are identifiers of the code, never "time", "level" or "message".
+struct LogField {
+  absl::string_view key;
+  absl::string_view value;
+};
+
+// The line as LogLine writes it, '\n' included. In text, a value is written
+// bare when it is printable ASCII without spaces, quotes or '=', else as a
+// JSON string; in JSON every value is a string. Either way the line holds no
+// raw control character from a field and, in JSON, no invalid UTF-8.
+std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severity,
+                          absl::string_view message, absl::Span<const LogField> fields = {});
+
+// Writes one line to stderr in the format set. The line is written with a
+// single write(2), so lines from several threads never interleave. Never pass
+// a secret, token, ticket or session_key.
+void LogLine(LogSeverity severity, absl::string_view message,
+             absl::Span<const LogField> fields = {});
 
 template <typename... Args>
 void Log(LogSeverity severity, const absl::FormatSpec<Args...>& format, const Args&... args) {
   if (LogEnabled(severity)) LogLine(severity, absl::StrFormat(format, args...));
+}
+
+// A line about a call: `fields` after the call's request_id and method, its
+// traceparent when the caller sent one and its caller when known, so every
+// line about a call can be found by its request id.
+void LogCallLine(const RequestScope& call, LogSeverity severity, absl::string_view message,
+                 absl::Span<const LogField> fields = {});
+
+template <typename... Args>
+void LogCall(const RequestScope& call, LogSeverity severity,
+             const absl::FormatSpec<Args...>& format, const Args&... args) {
+  if (LogEnabled(severity)) LogCallLine(call, severity, absl::StrFormat(format, args...));
 }
 
 // Lets through at most `per_second` lines a second; what it holds back is

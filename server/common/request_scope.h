@@ -10,8 +10,8 @@
 namespace wxgate {
 
 // What business logic sees of the call it serves, free of gRPC types: the
-// caller's deadline, and a hook for when the caller goes away. Valid until
-// the call is answered. Thread-safe.
+// caller's deadline, a hook for when the caller goes away, and what names the
+// call in logs. Valid until the call is answered. Thread-safe.
 class RequestScope {
  public:
   // absl::InfiniteFuture() when the caller set no deadline.
@@ -26,6 +26,21 @@ class RequestScope {
   // unauthenticated calls are served, "" where no caller check ran. For logs
   // and audit lines.
   virtual absl::string_view caller() const { return {}; }
+
+  // The id of the call in its log lines, its audit line and the ErrorInfo
+  // of its error: the caller's x-request-id when it is sane
+  // (request_id.h), else one made on the first ask, so calls that nobody
+  // asks about (a cache hit answered OK) make none. The same for the whole
+  // call; valid while it lives.
+  virtual absl::string_view request_id() const = 0;
+
+  // The caller's W3C traceparent metadata when it is well formed, else "":
+  // logged with the request id, which joins wxgate's lines to the trace.
+  virtual absl::string_view traceparent() const { return {}; }
+
+  // The full method name, "wxgate.v1.IdentityService/Code2Session"; "" when
+  // the scope is not a gRPC call.
+  virtual absl::string_view method() const { return {}; }
 
   // Keeps `keep` alive until the call is gone, which is after it is answered:
   // what the call's steps refer to without owning it (the configured apps it

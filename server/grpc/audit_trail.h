@@ -38,6 +38,7 @@ class AuditTrail {
     AuditSubjects subjects = SubjectsOf(request, result);
     audit::AuditRecord record{
         .time = absl::Now(),
+        .request_id = std::string(call.request_id()),
         .caller = CallerOf(call, result.status()),
         .peer = call.peer(),
         .app = request.app(),

@@ -27,6 +27,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -34,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/common/request_id.h"
 #include "server/common/request_scope.h"
 #include "server/grpc/status.h"
 #include "server/metrics/catalog.h"
@@ -102,8 +104,11 @@ class CallContext : public RequestScope {
   // The caller Admission found ("" before it ran, or without one). Valid
   // while the call lives.
   absl::string_view caller() const override { return caller_; }
-  // The full method name, "wxgate.v1.IdentityService/Code2Session".
-  absl::string_view method() const { return method_name_; }
+  // See RequestScope: the full method name.
+  absl::string_view method() const override { return method_name_; }
+  // See RequestScope; read from the metadata on the first ask (any thread).
+  absl::string_view request_id() const override;
+  absl::string_view traceparent() const override;
   // For Admission, on the CQ thread before the handler: who calls. `pin`
   // keeps what `caller` points into alive for as long as the call.
   void SetCaller(absl::string_view caller, std::shared_ptr<const void> pin) {
@@ -144,8 +149,17 @@ class CallContext : public RequestScope {
   absl::string_view method_name_;
 
  private:
+  // The ids' metadata is read, or an id made, once, on the first ask: a
+  // call nobody asks about (a cache hit answered OK) pays nothing for them.
+  void ResolveIds() const;
+
   absl::string_view caller_;
   std::shared_ptr<const void> caller_pin_;
+  mutable absl::once_flag ids_once_;
+  // Into the call's metadata, or into generated_id_.
+  mutable absl::string_view request_id_;
+  mutable absl::string_view traceparent_;
+  mutable char generated_id_[kGeneratedRequestIdLength];
   absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
@@ -289,7 +303,7 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
     if (result.ok()) {
       writer_.Finish(*result, grpc::Status::OK, &finish_tag_);
     } else {
-      writer_.FinishWithError(ToGrpcStatus(result.status()), &finish_tag_);
+      writer_.FinishWithError(ToGrpcStatus(result.status(), request_id()), &finish_tag_);
     }
   }
 
@@ -311,6 +325,9 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
       started_nanos_ = absl::GetCurrentTimeNanos();
       method_->metrics->Started();
     }
+    // gRPC fills the metadata map on first use: here, on this thread, so
+    // request_id() may read it from any thread (what Admission does anyway).
+    static_cast<void>(ctx_.client_metadata());
     if (method_->admission != nullptr) {
       if constexpr (requires(const Request& r) { r.app(); }) {
         if (absl::Status admitted = method_->admission->Admit(*this, request_.app());

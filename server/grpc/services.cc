@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/log.h"
@@ -38,22 +39,25 @@ LogSeverity SeverityOf(const absl::Status& status) {
   }
 }
 
-// One line per failed call: RPC, caller, reason, message (which names the
-// app and the endpoint) and upstream errcode, never a secret (messages hold
-// none).
+// One line per failed call: the call's fields (request id, method, caller,
+// traceparent), its code, reason and upstream errcode, and the message
+// (which names the app and the endpoint), never a secret (messages hold none).
 void LogFailure(const CallContext& call, const absl::Status& status) {
   static LogRateLimiter* const kLimiter = new LogRateLimiter(20);
   const LogSeverity severity = SeverityOf(status);
   int64_t suppressed = 0;
   if (!LogEnabled(severity) || !kLimiter->Allow(suppressed)) return;
+  const std::string code = absl::StatusCodeToString(status.code());
+  const std::string reason = ErrorReason(status);
   std::string errcode;
-  for (const auto& [key, value] : GetErrorMetadata(status)) {
-    if (key == "errcode") errcode = absl::StrCat(" errcode=", value);
+  for (auto& [key, value] : GetErrorMetadata(status)) {
+    if (key == "errcode") errcode = std::move(value);
   }
-  Log(severity, "%s failed for %s: %s %s%s: %s%s", call.method(),
-      call.caller().empty() ? absl::string_view("an unidentified caller") : call.caller(),
-      absl::StatusCodeToString(status.code()), ErrorReason(status), errcode, status.message(),
-      suppressed > 0 ? absl::StrCat(" (", suppressed, " failure lines suppressed)") : "");
+  const std::string held_back = absl::StrCat(suppressed);
+  absl::InlinedVector<LogField, 4> fields = {{"code", code}, {"reason", reason}};
+  if (!errcode.empty()) fields.push_back({"errcode", errcode});
+  if (suppressed > 0) fields.push_back({"failures_suppressed", held_back});
+  LogCallLine(call, severity, absl::StrCat("call failed: ", status.message()), fields);
 }
 
 // Registers the RPC `name` whose logic is `(logic->*fn)(scope, request,

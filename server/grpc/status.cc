@@ -7,10 +7,11 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "server/common/errors.h"
+#include "server/common/request_id.h"
 
 namespace wxgate::rpc {
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
+grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view request_id) {
   if (status.ok()) return grpc::Status::OK;
   google::rpc::ErrorInfo info;
   std::string reason = ErrorReason(status);
@@ -18,6 +19,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   info.set_reason(std::move(reason));
   info.set_domain(kErrorDomain);
   for (auto& [key, value] : GetErrorMetadata(status)) (*info.mutable_metadata())[key] = value;
+  if (!request_id.empty()) (*info.mutable_metadata())[kRequestIdKey] = std::string(request_id);
 
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));

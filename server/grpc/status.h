@@ -4,6 +4,7 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace wxgate::rpc {
 
@@ -13,8 +14,10 @@ inline constexpr char kErrorDomain[] = "wxgate";
 // The one conversion from wxgate's errors to what goes on the wire: the gRPC
 // code and message, and a google.rpc.Status with one google.rpc.ErrorInfo
 // (reason and metadata from server/common/errors.h) in the status details.
-// A status without a reason gets the code's name as reason.
-grpc::Status ToGrpcStatus(const absl::Status& status);
+// A status without a reason gets the code's name as reason. `request_id`,
+// the call's (RequestScope::request_id), goes into the metadata as
+// "request_id" so the caller can quote it; "" adds none.
+grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view request_id = {});
 
 }  // namespace wxgate::rpc
 

@@ -25,6 +25,7 @@ absl::Time SampleTime() {
 AuditRecord SampleRecord() {
   AuditRecord record;
   record.time = SampleTime();
+  record.request_id = "abc-123";
   record.caller = "shop-backend";
   record.peer = "ipv4:10.0.0.7:51234";
   record.app = "shop";
@@ -40,12 +41,6 @@ test::JsonDoc ParseLine(const std::string& line) {
   absl::StatusOr<test::JsonDoc> doc = test::JsonDoc::Parse(line);
   EXPECT_TRUE(doc.ok()) << doc.status() << " in " << line;
   return doc.ok() ? *std::move(doc) : test::JsonDoc();
-}
-
-std::string Quoted(absl::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
 }
 
 TEST(SubjectHasherTest, IsHmacSha256InLowercaseHex) {
@@ -64,8 +59,8 @@ TEST(SubjectHasherTest, TheKeyAndTheIdBothChangeTheHash) {
 // The whole line, byte for byte: key order, time form, code name, subject.
 TEST(FormatAuditLineTest, WritesEveryKeyInOrder) {
   EXPECT_EQ(FormatAuditLine(SampleRecord(), SubjectHasher("Jefe")),
-            absl::StrCat(R"({"time":"2026-12-05T07:01:02.345Z","caller":"shop-backend",)",
-                         R"("peer":"ipv4:10.0.0.7:51234","app":"shop",)",
+            absl::StrCat(R"({"time":"2026-12-05T07:01:02.345Z","request_id":"abc-123",)",
+                         R"("caller":"shop-backend","peer":"ipv4:10.0.0.7:51234","app":"shop",)",
                          R"("method":"wxgate.v1.IdentityService/GetPhoneNumber","code":"OK",)",
                          R"("subject":")", kJefeMac, "\"}\n"));
 }
@@ -132,13 +127,14 @@ TEST(FormatAuditLineTest, NeverContainsTheRawId) {
   EXPECT_EQ(batch.find("13800138000"), std::string::npos) << batch;
 }
 
-// Peer and caller come from outside: whatever they hold, the line stays one
+// Peer, caller and request id come from outside: whatever they hold, the line stays one
 // valid JSON line and reads back as what was given.
 TEST(FormatAuditLineTest, HostileStringsStayOneValidLine) {
   AuditRecord record = SampleRecord();
   record.peer = "ipv6:[::1]:1\n{\"time\":\"forged\",\"subject\":null}\r\t\"\\\x01\x1f\x7f";
   record.caller = std::string("nul\0inside", 10);
   record.app = "店铺-🛒";
+  record.request_id = "id\"},\n{\"forged\":\"";
   const std::string line = FormatAuditLine(record, SubjectHasher("k"));
   EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
   for (size_t i = 0; i + 1 < line.size(); ++i) {
@@ -148,43 +144,9 @@ TEST(FormatAuditLineTest, HostileStringsStayOneValidLine) {
   const test::JsonDoc doc = ParseLine(line);
   EXPECT_EQ(doc.Str("/peer"), record.peer);
   EXPECT_EQ(doc.Str("/caller"), record.caller);
+  EXPECT_EQ(doc.Str("/request_id"), record.request_id);
   EXPECT_EQ(doc.Str("/app"), record.app);
   EXPECT_EQ(doc.Str("/time"), "2026-12-05T07:01:02.345Z");
-}
-
-TEST(AppendJsonStringTest, EscapesQuotesBackslashesAndControls) {
-  EXPECT_EQ(Quoted(""), R"("")");
-  EXPECT_EQ(Quoted("plain text/ok"), R"("plain text/ok")");
-  EXPECT_EQ(Quoted("a\"b\\c"), R"("a\"b\\c")");
-  EXPECT_EQ(Quoted("\n\r\t\b\f"), R"("\u000a\u000d\u0009\u0008\u000c")");
-  EXPECT_EQ(Quoted(std::string("\0\x01\x1f\x7f", 4)), R"("\u0000\u0001\u001f\u007f")");
-}
-
-TEST(AppendJsonStringTest, KeepsWellFormedUtf8) {
-  EXPECT_EQ(Quoted("é店🛒"), "\"é店🛒\"");
-  EXPECT_EQ(Quoted("\xf4\x8f\xbf\xbf"), "\"\xf4\x8f\xbf\xbf\"");  // U+10FFFF, the last
-  EXPECT_EQ(Quoted("\xed\x9f\xbf"), "\"\xed\x9f\xbf\"");          // U+D7FF, below the surrogates
-}
-
-TEST(AppendJsonStringTest, ReplacesEachByteOfMalformedUtf8) {
-  EXPECT_EQ(Quoted("a\xff"
-                   "b"),
-            R"("a\ufffdb")");
-  EXPECT_EQ(Quoted("\xc0\xaf"), R"("\ufffd\ufffd")");                      // overlong '/'
-  EXPECT_EQ(Quoted("\xe0\x80\xaf"), R"("\ufffd\ufffd\ufffd")");            // overlong, 3 bytes
-  EXPECT_EQ(Quoted("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");            // a surrogate
-  EXPECT_EQ(Quoted("\xf4\x90\x80\x80"), R"("\ufffd\ufffd\ufffd\ufffd")");  // past U+10FFFF
-  EXPECT_EQ(Quoted("\xe5\xba"), R"("\ufffd\ufffd")");                      // truncated at the end
-  EXPECT_EQ(Quoted("\xe5\xba"
-                   "x"),
-            R"("\ufffd\ufffdx")");           // truncated before ASCII
-  EXPECT_EQ(Quoted("\x80"), R"("\ufffd")");  // a lone continuation byte
-}
-
-TEST(AppendJsonStringTest, AppendsToWhatIsThere) {
-  std::string out = "[";
-  AppendJsonString(out, "x");
-  EXPECT_EQ(out, R"(["x")");
 }
 
 }  // namespace

@@ -6,7 +6,11 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
+#include <set>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -80,7 +84,8 @@ class CallTest : public ::testing::Test {
  protected:
   // Starts a two-thread server whose GetAccessToken runs `handler`.
   void StartServer(UnaryMethod<TokenService::WithAsyncMethod_GetAccessToken<TokenService::Service>,
-                               GetAccessTokenRequest, GetAccessTokenResponse>::Handler handler) {
+                               GetAccessTokenRequest, GetAccessTokenResponse>::Handler handler,
+                   const Admission* admission = nullptr) {
     server_ = std::make_unique<Server>(ServerOptions{.listen_address = "127.0.0.1:0",
                                                      .threads = 2,
                                                      .calls_per_method = 2,
@@ -89,15 +94,18 @@ class CallTest : public ::testing::Test {
     server_->AddService(&service_);
     server_->Handle("wxgate.v1.TokenService/GetAccessToken", &service_,
                     &TokenService::AsyncService::RequestGetAccessToken, std::move(handler));
+    server_->SetAdmission(admission);
     ASSERT_TRUE(server_->Start().ok());
     channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
     stub_ = TokenService::NewStub(channel_);
   }
 
   grpc::Status Call(const std::string& app, GetAccessTokenResponse* response,
-                    absl::Duration timeout = absl::Seconds(30)) {
+                    absl::Duration timeout = absl::Seconds(30),
+                    const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    for (const auto& [key, value] : metadata) ctx.AddMetadata(key, value);
     GetAccessTokenRequest request;
     request.set_app(app);
     return stub_->GetAccessToken(&ctx, request, response);
@@ -288,6 +296,156 @@ TEST_F(CallTest, DrainingReportsNotServingAndLetsCallsFinish) {
   shutdown.join();
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.access_token(), "token-for-shop");
+}
+
+// The ErrorInfo metadata of an answered status: request_id and all.
+std::map<std::string, std::string> ErrorMetadataOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  google::rpc::ErrorInfo info;
+  if (!details.ParseFromString(status.error_details()) || details.details_size() == 0 ||
+      !details.details(0).UnpackTo(&info)) {
+    return {};
+  }
+  return {info.metadata().begin(), info.metadata().end()};
+}
+
+bool IsGeneratedId(absl::string_view id) {
+  return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == absl::string_view::npos;
+}
+
+constexpr char kTraceparent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+// What a handler saw of its call's ids, copied out.
+struct SeenIds {
+  absl::Mutex mu;
+  std::vector<std::pair<std::string, std::string>> ids ABSL_GUARDED_BY(mu);
+  void Add(const CallContext& call) {
+    absl::MutexLock lock(&mu);
+    ids.emplace_back(call.request_id(), call.traceparent());
+  }
+  std::pair<std::string, std::string> Last() {
+    absl::MutexLock lock(&mu);
+    return ids.empty() ? std::pair<std::string, std::string>() : ids.back();
+  }
+};
+
+TEST_F(CallTest, TheCallersRequestIdAndTraceparentNameTheCallAndItsError) {
+  SeenIds seen;
+  StartServer([&](CallContext& call, const GetAccessTokenRequest&, TokenResponder responder) {
+    seen.Add(call);
+    responder.Reply(MakeError(absl::StatusCode::kNotFound, "APP_NOT_FOUND", "no app", {}));
+  });
+  GetAccessTokenResponse response;
+  grpc::Status status = Call("shop", &response, absl::Seconds(30),
+                             {{"x-request-id", "abc-123"}, {"traceparent", kTraceparent}});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ErrorMetadataOf(status)["request_id"], "abc-123");
+  EXPECT_EQ(seen.Last(), std::make_pair(std::string("abc-123"), std::string(kTraceparent)));
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+TEST_F(CallTest, WithoutASaneRequestIdEachCallGetsItsOwn) {
+  SeenIds seen;
+  StartServer([&](CallContext& call, const GetAccessTokenRequest&, TokenResponder responder) {
+    seen.Add(call);
+    responder.Reply(MakeError(absl::StatusCode::kNotFound, "APP_NOT_FOUND", "no app", {}));
+  });
+  GetAccessTokenResponse response;
+  std::vector<std::string> answered;
+  for (const std::vector<std::pair<std::string, std::string>>& metadata :
+       std::vector<std::vector<std::pair<std::string, std::string>>>{
+           {},
+           {{"x-request-id", std::string(129, 'a')}},  // too long
+           {{"x-request-id", ""}},
+           {{"traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01"}},
+       }) {
+    grpc::Status status = Call("shop", &response, absl::Seconds(30), metadata);
+    const std::string id = ErrorMetadataOf(status)["request_id"];
+    EXPECT_TRUE(IsGeneratedId(id)) << id;
+    // The handler saw the id the error carries, and no malformed traceparent.
+    EXPECT_EQ(seen.Last(), std::make_pair(id, std::string()));
+    answered.push_back(id);
+  }
+  EXPECT_EQ(std::set<std::string>(answered.begin(), answered.end()).size(), answered.size());
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+// A request id first asked for on another thread (an upstream callback's log
+// line) is the one the CQ thread then puts in the error.
+TEST_F(CallTest, TheRequestIdAskedFromAnotherThreadIsTheCallsOne) {
+  Parking parking;
+  absl::Mutex mu;
+  std::vector<const CallContext*> calls;
+  StartServer([&](CallContext& call, const GetAccessTokenRequest& request, TokenResponder r) {
+    {
+      absl::MutexLock lock(&mu);
+      calls.push_back(&call);
+    }
+    parking.Park(std::move(r), request);
+  });
+  constexpr int kCalls = 8;
+  std::vector<std::thread> clients;
+  std::vector<grpc::Status> statuses(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    clients.emplace_back([&, i] {
+      GetAccessTokenResponse response;
+      statuses[i] = Call("shop", &response);
+    });
+  }
+  ASSERT_TRUE(parking.WaitFor(kCalls));
+  std::set<std::string> asked;
+  std::thread replier([&] {
+    // The calls live until answered: their ids are read before that.
+    std::vector<const CallContext*> parked;
+    {
+      absl::MutexLock lock(&mu);
+      parked = calls;
+    }
+    for (const CallContext* call : parked) asked.insert(std::string(call->request_id()));
+    for (auto& [responder, request] : parking.TakeAll()) {
+      responder.Reply(MakeError(absl::StatusCode::kUnavailable, "WECHAT_BUSY", "busy", {}));
+    }
+  });
+  replier.join();
+  for (auto& client : clients) client.join();
+  std::set<std::string> answered;
+  for (const grpc::Status& status : statuses)
+    answered.insert(ErrorMetadataOf(status)["request_id"]);
+  EXPECT_EQ(asked.size(), size_t{kCalls});
+  EXPECT_EQ(answered, asked);
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+TEST_F(CallTest, ADroppedResponderAnswersWithTheRequestId) {
+  StartServer([](CallContext&, const GetAccessTokenRequest&, TokenResponder) {});
+  GetAccessTokenResponse response;
+  grpc::Status status = Call("shop", &response, absl::Seconds(30), {{"x-request-id", "dropped-1"}});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(ErrorMetadataOf(status)["request_id"], "dropped-1");
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+// Refuses every call, as the caller policy refuses an unknown caller.
+class RefuseAll final : public Admission {
+ public:
+  absl::Status Admit(CallContext&, absl::string_view) const override {
+    return MakeError(absl::StatusCode::kUnauthenticated, "CALLER_UNKNOWN", "who are you", {});
+  }
+};
+
+TEST_F(CallTest, ARefusedCallAnswersWithTheRequestId) {
+  RefuseAll refuse;
+  std::atomic<int> handled{0};
+  StartServer([&](CallContext&, const GetAccessTokenRequest&, TokenResponder) { ++handled; },
+              &refuse);
+  GetAccessTokenResponse response;
+  grpc::Status status = Call("shop", &response, absl::Seconds(30), {{"x-request-id", "refused-1"}});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ErrorMetadataOf(status)["request_id"], "refused-1");
+  status = Call("shop", &response);
+  EXPECT_TRUE(IsGeneratedId(ErrorMetadataOf(status)["request_id"]));
+  EXPECT_EQ(handled.load(), 0);
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
 }
 
 }  // namespace

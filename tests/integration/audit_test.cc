@@ -82,22 +82,14 @@ bool IsLowerHex(absl::string_view s, size_t size) {
   return true;
 }
 
-// The keys of the object `doc` is, in order.
-std::vector<std::string> KeysOf(const JsonDoc& doc) {
-  std::vector<std::string> keys;
-  absl::StatusOr<simdjson::dom::element> root = doc.Get("");
-  simdjson::dom::object object;
-  if (!root.ok() || root->get_object().get(object) != simdjson::SUCCESS) return keys;
-  for (simdjson::dom::key_value_pair field : object) keys.emplace_back(field.key);
-  return keys;
-}
-
-// The shape every audit line has, whoever called what: the seven keys in
-// order, a peer on loopback, a time of this run in RFC 3339 with milliseconds.
+// The shape every audit line has, whoever called what: the eight keys in
+// order, a request id made by wxgate (these callers send none), a peer on
+// loopback, a time of this run in RFC 3339 with milliseconds.
 void ExpectWellFormed(const JsonDoc& line, absl::Time earliest) {
-  EXPECT_EQ(KeysOf(line), (std::vector<std::string>{"time", "caller", "peer", "app", "method",
-                                                    "code", "subject"}))
+  EXPECT_EQ(line.Keys(), (std::vector<std::string>{"time", "request_id", "caller", "peer", "app",
+                                                   "method", "code", "subject"}))
       << line.text();
+  EXPECT_TRUE(IsLowerHex(line.Str("/request_id"), 32)) << line.text();
   EXPECT_TRUE(absl::StartsWith(line.Str("/peer"), "ipv4:127.0.0.1:")) << line.text();
   const std::string time = line.Str("/time");
   absl::Time parsed;

@@ -208,6 +208,10 @@ INSTANTIATE_TEST_SUITE_P(
         FlagCase{
             "UnknownFlag", {"$CONFIG", "--frobnicate"}, 2, "unknown argument \"--frobnicate\""},
         FlagCase{"BadLogLevel", {"$CONFIG", "--log_level=loud"}, 2, "unknown log level \"loud\""},
+        FlagCase{"BadLogFormat",
+                 {"$CONFIG", "--log_format=xml"},
+                 2,
+                 "unknown log format \"xml\" (text or json)"},
         FlagCase{"Help", {"--help"}, 0, "usage: wxgate --config=PATH"}),
     [](const ::testing::TestParamInfo<FlagCase>& info) { return info.param.name; });
 

@@ -30,6 +30,7 @@ class FakeRequestScope final : public RequestScope {
   explicit FakeRequestScope(absl::Time deadline = absl::InfiniteFuture()) : deadline_(deadline) {}
 
   absl::Time deadline() const override { return deadline_; }
+  absl::string_view request_id() const override { return "fake-request-id"; }
 
   void OnCancel(absl::AnyInvocable<void() &&> fn) override {
     {

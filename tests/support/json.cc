@@ -262,4 +262,13 @@ size_t JsonDoc::Size(absl::string_view pointer) const {
   return 0;
 }
 
+std::vector<std::string> JsonDoc::Keys(absl::string_view pointer) const {
+  std::vector<std::string> keys;
+  absl::StatusOr<simdjson::dom::element> element = Get(pointer);
+  simdjson::dom::object object;
+  if (!element.ok() || element->get_object().get(object) != simdjson::SUCCESS) return keys;
+  for (simdjson::dom::key_value_pair field : object) keys.emplace_back(field.key);
+  return keys;
+}
+
 }  // namespace wxgate::test

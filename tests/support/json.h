@@ -90,6 +90,9 @@ class JsonDoc {
   std::string Json(absl::string_view pointer = "") const;
   // Number of elements of the array (or fields of the object) at `pointer`; 0 when absent.
   size_t Size(absl::string_view pointer) const;
+  // The keys of the object at `pointer`, in the document's order; none when
+  // absent or not an object.
+  std::vector<std::string> Keys(absl::string_view pointer = "") const;
 
   const std::string& text() const { return text_; }
   bool empty() const { return parser_ == nullptr; }
