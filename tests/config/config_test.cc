@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -147,7 +148,8 @@ TEST(ConfigTest, WebsiteAndMobileAppsAndTokenSources) {
 }
 
 TEST(ConfigTest, SecretFromFileDropsTrailingNewline) {
-  std::string path = ::testing::TempDir() + "/oa_secret";
+  // Per process: another run of this suite may write its own at once.
+  std::string path = absl::StrCat(::testing::TempDir(), "/oa_secret.", getpid());
   std::ofstream(path) << "file-secret-value\n";
   std::string text = R"pb(listen_address: "127.0.0.1:0"
                           apps { name: "oa"

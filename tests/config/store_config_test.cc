@@ -3,6 +3,7 @@
 // with the field named, and no error shows a password or a key.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -50,7 +51,7 @@ constexpr char kApp[] =
     R"(listen_address: "127.0.0.1:0" )"
     R"(apps { name: "shop" mini_program { app_id: "wx1" secret { value: "dev-secret" } } } )";
 
-// The secret files the configs name as $DIR/...: written once.
+// The secret files the configs name as $DIR/...: written once per process.
 class StoreConfigTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -60,7 +61,11 @@ class StoreConfigTest : public ::testing::Test {
     Write("password", absl::StrCat(kPassword, "\n"));
   }
 
-  static std::string Dir() { return ::testing::TempDir() + "/store_config_test"; }
+  // One per process: ctest runs each test in a process of its own, in
+  // parallel, and a shared directory would be rewritten under a reader.
+  static std::string Dir() {
+    return absl::StrCat(::testing::TempDir(), "/store_config_test.", getpid());
+  }
 
   static void Write(absl::string_view name, absl::string_view content) {
     std::filesystem::create_directories(Dir());

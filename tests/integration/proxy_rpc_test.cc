@@ -138,27 +138,38 @@ class ProxyTest : public FlowTest, public ::testing::WithParamInterface<ProxyKin
   }
 
   // `rpc` of the IdentityService with `request` on `channel`, as the caller
-  // (or as nobody with an empty token).
+  // (or as nobody with an empty token), with `request_id` as x-request-id
+  // unless it is empty.
   template <class Request, class Response>
   static RpcResult Call(const std::shared_ptr<grpc::Channel>& channel,
                         grpc::Status (Identity::*rpc)(grpc::ClientContext*, const Request&,
                                                       Response*),
-                        const Request& request, absl::string_view token = kProxyCallerToken) {
+                        const Request& request, absl::string_view token = kProxyCallerToken,
+                        absl::string_view request_id = "") {
     auto stub = v1::IdentityService::NewStub(channel);
     Response response;
-    return CallUnaryAs(token, *stub, rpc, request, &response);
+    return CallRpc(
+        [&](grpc::ClientContext* ctx) {
+          if (!token.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+          if (!request_id.empty()) ctx->AddMetadata("x-request-id", std::string(request_id));
+          return ((*stub).*rpc)(ctx, request, &response);
+        },
+        absl::Seconds(10));
   }
 
-  // The same call through the proxy and straight to wxgate gets the same
-  // answer: code, message, and an ErrorInfo with the same domain, reason and
-  // metadata (but for WeChat's errmsg, which carries a request id of its
-  // own each time). Returns the proxied one.
+  // The same call through the proxy and straight to wxgate, each with the
+  // same x-request-id, gets the same answer: code, message, and an ErrorInfo
+  // with the same domain, reason and metadata, request_id included (so the
+  // proxy passed the caller's x-request-id on), but for WeChat's errmsg,
+  // which carries a request id of WeChat's own each time. Returns the
+  // proxied one.
   template <class Request, class Response>
   RpcResult ExpectIntact(grpc::Status (Identity::*rpc)(grpc::ClientContext*, const Request&,
                                                        Response*),
                          const Request& request, absl::string_view token = kProxyCallerToken) {
-    RpcResult direct = Call(wxgate().channel(), rpc, request, token);
-    RpcResult proxied = Call(proxied_, rpc, request, token);
+    const std::string request_id = absl::StrCat("proxy-intact-", ++intact_calls_);
+    RpcResult direct = Call(wxgate().channel(), rpc, request, token, request_id);
+    RpcResult proxied = Call(proxied_, rpc, request, token, request_id);
     EXPECT_EQ(proxied.code(), direct.code()) << proxied.ToString();
     EXPECT_EQ(proxied.status.error_message(), direct.status.error_message());
     EXPECT_TRUE(proxied.error_info.has_value()) << proxied.ToString();
@@ -176,8 +187,11 @@ class ProxyTest : public FlowTest, public ::testing::WithParamInterface<ProxyKin
       received.erase("errmsg");
     }
     EXPECT_EQ(received, sent);
+    EXPECT_EQ(received["request_id"], request_id);
     return proxied;
   }
+
+  int intact_calls_ = 0;
 
   std::unique_ptr<TestCa> ca_;
   std::unique_ptr<ProxyProcess> proxy_;
