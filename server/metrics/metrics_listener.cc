@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/metrics/exposition.h"
@@ -63,7 +64,7 @@ absl::StatusOr<std::unique_ptr<MetricsListener>> MetricsListener::Start(absl::st
     setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   server.Get("/metrics", [&registry](const httplib::Request&, httplib::Response& response) {
-    response.set_content(registry.Scrape(), std::string(kContentType).c_str());
+    response.set_content(registry.Scrape(), std::string(kContentType));
   });
   const int bound =
       port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
@@ -81,8 +82,8 @@ absl::StatusOr<std::unique_ptr<MetricsListener>> MetricsListener::Start(absl::st
   // destructor right after Start cannot miss it.
   while (!raw->server.is_running() && !raw->finished.load()) std::this_thread::yield();
   std::unique_ptr<MetricsListener> listener(new MetricsListener(std::move(state)));
-  listener->address_ = host.find(':') == std::string::npos ? absl::StrCat(host, ":", bound)
-                                                           : absl::StrCat("[", host, "]:", bound);
+  listener->address_ = absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", bound)
+                                                    : absl::StrCat(host, ":", bound);
   return listener;
 }
 

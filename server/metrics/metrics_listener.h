@@ -8,10 +8,6 @@
 #include "absl/strings/string_view.h"
 #include "server/metrics/metrics.h"
 
-namespace httplib {
-class Server;
-}  // namespace httplib
-
 namespace wxgate::metrics {
 
 // server.metrics_address: plain HTTP/1.1, GET /metrics answers the
