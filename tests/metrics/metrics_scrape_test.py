@@ -12,7 +12,6 @@ id, token, secret or session_key.
     /usr/bin/python3 tests/metrics/metrics_scrape_test.py --build=build [-v]
 """
 
-import argparse
 import base64
 import hashlib
 import os
@@ -352,18 +351,7 @@ class StoreAndCallersTest(unittest.TestCase):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--build", default=os.path.join(SOURCE_DIR, "build"))
-    p.add_argument("--wxgate")
-    p.add_argument("--emulator")
-    p.add_argument("--gen")
-    p.add_argument("--client", default=os.path.join(SOURCE_DIR, "client", "python"))
-    args, rest = p.parse_known_args(argv)
-    args.wxgate = args.wxgate or os.path.join(args.build, "server", "wxgate")
-    args.emulator = args.emulator or os.path.join(args.build, "tests", "emulator",
-                                                  "wxgate-emulator")
-    args.gen = args.gen or os.environ.get("WXGATE_PY_GEN") or os.path.join(args.build, "python")
-    return args, rest
+    return harness.parse_test_args(argv, __doc__.splitlines()[0], SOURCE_DIR)
 
 
 def main(argv):

@@ -12,7 +12,6 @@ of grpc-status-details-bin. No response may carry a session_key.
         [--wxgate=PATH] [--emulator=PATH] [--gen=DIR] [--client=DIR] [unittest args]
 """
 
-import argparse
 import base64
 import hashlib
 import json
@@ -377,20 +376,7 @@ def closed_port():
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build", default=os.path.join(SOURCE_DIR, "build"),
-                        help="the CMake build directory")
-    parser.add_argument("--wxgate", help="default: BUILD/server/wxgate")
-    parser.add_argument("--emulator", help="default: BUILD/tests/emulator/wxgate-emulator")
-    parser.add_argument("--gen", help="generated modules; default: $WXGATE_PY_GEN or BUILD/python")
-    parser.add_argument("--client", default=os.path.join(SOURCE_DIR, "client", "python"),
-                        help="the directory of wxgate_client.py")
-    args, rest = parser.parse_known_args(argv)
-    args.wxgate = args.wxgate or os.path.join(args.build, "server", "wxgate")
-    args.emulator = args.emulator or os.path.join(args.build, "tests", "emulator",
-                                                  "wxgate-emulator")
-    args.gen = args.gen or os.environ.get("WXGATE_PY_GEN") or os.path.join(args.build, "python")
-    return args, rest
+    return harness.parse_test_args(argv, __doc__.splitlines()[0], SOURCE_DIR)
 
 
 def main(argv):

@@ -340,3 +340,24 @@ class Stack:
         self.tmp.cleanup()
         return status
 
+
+def parse_test_args(argv, description, source_dir):
+    """The command line the Python tests run by ctest share: --build, and the
+    binaries, generated stubs and client directory, defaulting into the build
+    (and $WXGATE_PY_GEN). Returns (args, what is left for unittest)."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--build", default=os.path.join(source_dir, "build"),
+                        help="the CMake build directory")
+    parser.add_argument("--wxgate", help="default: BUILD/server/wxgate")
+    parser.add_argument("--emulator", help="default: BUILD/tests/emulator/wxgate-emulator")
+    parser.add_argument("--gen", help="generated modules; default: $WXGATE_PY_GEN or BUILD/python")
+    parser.add_argument("--client", default=os.path.join(source_dir, "client", "python"),
+                        help="the directory of wxgate_client.py")
+    args, rest = parser.parse_known_args(argv)
+    args.wxgate = args.wxgate or os.path.join(args.build, "server", "wxgate")
+    args.emulator = args.emulator or os.path.join(args.build, "tests", "emulator",
+                                                  "wxgate-emulator")
+    args.gen = args.gen or os.environ.get("WXGATE_PY_GEN") or os.path.join(args.build, "python")
+    return args, rest
+
