@@ -404,8 +404,9 @@ int Run(int argc, char** argv) {
   if (!settings->server.metrics_address.empty()) {
     metrics::Registry& registry = metrics::DefaultRegistry();
     collectors.push_back(credentials::ExposeCredentialExpiry(apps, registry));
-    if (shared.sessions == nullptr)
+    if (shared.sessions == nullptr) {
       collectors.push_back(cache::ExposeSessions(**sessions, registry));
+    }
     collectors.push_back(audit::ExposeDroppedLines(**audit_log, registry));
     absl::StatusOr<std::unique_ptr<metrics::MetricsListener>> listener =
         metrics::MetricsListener::Start(settings->server.metrics_address, registry);
