@@ -15,7 +15,11 @@ WXGATE_PACKAGES=(
   systemd procps prometheus python3-yaml
   # The gRPC proxies the proxy tests put in front of wxgate.
   nginx haproxy
+  # The clients of client/node (tests/polyglot).
+  nodejs
 )
+# Debian's nodejs comes without npm; NodeSource's bundles it and conflicts with Debian's.
+command -v npm >/dev/null || WXGATE_PACKAGES+=(npm)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
