@@ -15,8 +15,9 @@ WXGATE_PACKAGES=(
   systemd procps prometheus python3-yaml
   # The gRPC proxies the proxy tests put in front of wxgate.
   nginx haproxy
-  # The clients of client/node (tests/polyglot).
-  nodejs
+  # The clients of client/node and client/go (tests/polyglot).
+  nodejs golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-genproto-dev
+  golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
 )
 # Debian's nodejs comes without npm; NodeSource's bundles it and conflicts with Debian's.
 command -v npm >/dev/null || WXGATE_PACKAGES+=(npm)
