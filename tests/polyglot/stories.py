@@ -39,8 +39,10 @@ decimal strings, as the language's protobuf JSON has them):
              ("FAILED_PRECONDITION").
 
 It exits 0 after writing, or non-zero with the reason on stderr. A language's
-test (tests/polyglot/<language>_client_test.py) builds or installs its client
-and calls main() with the command that runs it; run directly:
+test (tests/polyglot/<language>_client_test.py) is main(sys.argv, language,
+prepare), where prepare(args) builds or installs the client into args.build
+(run_step runs and times each step) and answers the command that runs it and
+any environment it needs. Run directly, with a client already built:
 
     /usr/bin/python3 tests/polyglot/stories.py --build=build [--wxgate=PATH]
         [--emulator=PATH] -- COMMAND [ARGS...]
