@@ -15,6 +15,10 @@ WXGATE_PACKAGES=(
   systemd procps prometheus python3-yaml
   # The gRPC proxies the proxy tests put in front of wxgate.
   nginx haproxy
+  # client/java, built by javac (client/java/build.sh --packages lists the same).
+  default-jdk-headless libgrpc-java protobuf-compiler-grpc-java-plugin libprotobuf-java
+  libguava-java liberror-prone-java libgoogle-gson-java libperfmark-java libnetty-java
+  libgoogle-common-protos-java libgeronimo-annotation-1.3-spec-java
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
