@@ -112,7 +112,8 @@ sources=("$here"/src/dev/wxgate/example/*.java)
 if newer_than "$out/client.stamp" "${sources[@]}" "$out/stubs.stamp"; then
   rm -rf "$out/classes" "$out/client.stamp"
   mkdir -p "$out/classes"
-  "${javac[@]}" -Xlint:all -Werror -d "$out/classes" -cp "$out/stub-classes:$compile_cp" "${sources[@]}"
+  "${javac[@]}" -Xlint:all -Werror -d "$out/classes" -cp "$out/stub-classes:$compile_cp" \
+    "${sources[@]}"
   touch "$out/client.stamp"
 fi
 

@@ -2,7 +2,6 @@ package dev.wxgate.example;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
-import google.rpc.ErrorDetails.ErrorInfo;
 import dev.wxgate.v1.Code2SessionRequest;
 import dev.wxgate.v1.Code2SessionResponse;
 import dev.wxgate.v1.DecryptUserDataRequest;
@@ -14,6 +13,9 @@ import dev.wxgate.v1.JsapiSignature;
 import dev.wxgate.v1.SignAgentConfigRequest;
 import dev.wxgate.v1.SignJsapiConfigRequest;
 import dev.wxgate.v1.SignatureServiceGrpc;
+// Generated from wxgate's proto/google/rpc/error_details.proto: Debian's proto-google-common-protos
+// (1.16) has no ErrorInfo. With a current one, import com.google.rpc.ErrorInfo instead.
+import google.rpc.ErrorDetails.ErrorInfo;
 import io.grpc.Channel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
