@@ -18,6 +18,10 @@ WXGATE_PACKAGES=(
   # The clients of client/node and client/go (tests/polyglot).
   nodejs golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-genproto-dev
   golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+  # client/java, built by javac (client/java/build.sh --packages lists the same).
+  default-jdk-headless libgrpc-java protobuf-compiler-grpc-java-plugin libprotobuf-java
+  libguava-java liberror-prone-java libgoogle-gson-java libperfmark-java libnetty-java
+  libgoogle-common-protos-java libgeronimo-annotation-1.3-spec-java
 )
 # Debian's nodejs comes without npm; NodeSource's bundles it and conflicts with Debian's.
 command -v npm >/dev/null || WXGATE_PACKAGES+=(npm)
