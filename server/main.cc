@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -32,6 +33,7 @@
 #include "server/grpc/grpc_log.h"
 #include "server/grpc/server.h"
 #include "server/grpc/services.h"
+#include "server/http/json_gateway.h"
 #include "server/identity/contact_cache.h"
 #include "server/identity/identity.h"
 #include "server/metrics/catalog.h"
@@ -163,6 +165,16 @@ rpc::ServerOptions ServerOptionsOf(const config::Settings& settings) {
       .tls = std::move(tls),
       .reflection = settings.server.reflection,
       .health_address = settings.server.health_address,
+      .metrics = !settings.server.metrics_address.empty(),
+  };
+}
+
+http::GatewayOptions GatewayOptionsOf(const config::Settings& settings) {
+  return http::GatewayOptions{
+      .address = settings.server.http_address,
+      .threads = settings.server.http_threads,
+      .max_body_bytes = static_cast<size_t>(settings.server.max_receive_message_bytes),
+      .tls = ServerOptionsOf(settings).tls,
       .metrics = !settings.server.metrics_address.empty(),
   };
 }
@@ -386,16 +398,31 @@ int Run(int argc, char** argv) {
   rpc::AuditTrail audit_trail(**audit_log, *hasher);
   rpc::CallerAdmission admission(callers::CallerPolicy::Create(*settings, nullptr, clock));
   server.SetAdmission(&admission);
+  std::unique_ptr<http::JsonGateway> gateway;
+  if (!settings->server.http_address.empty()) {
+    gateway = std::make_unique<http::JsonGateway>(GatewayOptionsOf(*settings));
+    gateway->SetAdmission(&admission);
+  }
   rpc::WxgateServices services;
-  services.RegisterAll(server, rpc::Backends{
-                                   .identity = &identity,
-                                   .signer = &signer,
-                                   .token = &token_handout,
-                                   .audit = &audit_trail,
-                               });
+  services.RegisterAll(server,
+                       rpc::Backends{
+                           .identity = &identity,
+                           .signer = &signer,
+                           .token = &token_handout,
+                           .audit = &audit_trail,
+                       },
+                       gateway.get());
   if (absl::Status started = server.Start(); !started.ok()) {
     Log(LogSeverity::kError, "%s", started.message());
     return 1;
+  }
+  if (gateway != nullptr) {
+    if (absl::Status started = gateway->Start(); !started.ok()) {
+      Log(LogSeverity::kError, "%s", started.message());
+      return 1;
+    }
+    Log(LogSeverity::kInfo, "HTTP/JSON on %s://%s (POST /<package.Service>/<Method>)",
+        gateway->scheme(), gateway->address());
   }
   // What scrapes read from elsewhere; then the listener, so that its first
   // scrape sees them all.
@@ -451,8 +478,14 @@ int Run(int argc, char** argv) {
   }
   Log(LogSeverity::kInfo, "%s: draining (grace %s)", strsignal(signal_number),
       absl::FormatDuration(settings->server.shutdown_grace));
-  if (!server.Shutdown(settings->server.shutdown_grace)) {
-    // Calls still hold completion queues: skip destructors that would free them.
+  // Both listeners close at once; gRPC's and HTTP's calls share the grace.
+  const absl::Time grace_end = absl::Now() + settings->server.shutdown_grace;
+  if (gateway != nullptr) gateway->StopAccepting();
+  if (!server.Shutdown(settings->server.shutdown_grace) ||
+      (gateway != nullptr &&
+       !gateway->Shutdown(std::max(absl::ZeroDuration(), grace_end - absl::Now())))) {
+    // Calls still hold completion queues or routes: skip destructors that
+    // would free them.
     std::fflush(stderr);
     std::_Exit(1);
   }

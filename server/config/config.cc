@@ -51,6 +51,7 @@ using internal::ResolveSecret;
 
 // Bounds of the counts (their defaults are in defaults.h).
 constexpr int kMaxThreads = 256;
+constexpr int kMaxHttpThreads = 1024;
 constexpr int kMaxCallsPerMethod = 10000;
 constexpr int kMinReceiveMessageBytes = 1024;
 constexpr int kMaxReceiveMessageBytes = 64 * 1024 * 1024;
@@ -97,6 +98,11 @@ absl::StatusOr<ServerSettings> ConvertServer(const pb::Server& in) {
       .metrics_address = in.metrics_address().empty()
                              ? ""
                              : f.Take("metrics_address", ListenAddress(in.metrics_address())),
+      .http_address = in.http_address().empty()
+                          ? ""
+                          : f.Take("http_address", ListenAddress(in.http_address())),
+      .http_threads = f.Count("http_threads", in.http_threads(), defaults::kHttpThreads, 1,
+                              kMaxHttpThreads),
   };
   return f.Result(std::move(out));
 }

@@ -78,6 +78,9 @@ struct ServerSettings {
   std::string health_address;
   // Empty: no metrics listener, and no metrics recorded by calls.
   std::string metrics_address;
+  // Empty: no HTTP/JSON listener.
+  std::string http_address;
+  int http_threads = defaults::kHttpThreads;
 
   bool operator==(const ServerSettings&) const = default;
 };

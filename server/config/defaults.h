@@ -27,6 +27,8 @@ inline constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
 inline constexpr absl::Duration kDrainDelay = absl::ZeroDuration();
 inline constexpr int kMaxReceiveMessageBytes = 256 * 1024;
 inline constexpr bool kReflection = true;
+// Threads serving server.http_address.
+inline constexpr int kHttpThreads = 32;
 
 // server { tls { } }
 inline constexpr absl::Duration kTlsWatchInterval = absl::Seconds(10);

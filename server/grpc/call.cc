@@ -1,5 +1,8 @@
 #include "server/grpc/call.h"
 
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
+
 namespace wxgate::rpc {
 
 absl::string_view CallContext::request_id() const {
@@ -12,23 +15,66 @@ absl::string_view CallContext::traceparent() const {
   return traceparent_;
 }
 
-// OnRequest filled the metadata map before the handler ran, and it never
+// The transport filled the metadata before the handler ran, and it never
 // changes afterwards: any thread may read it. What it points into lives as
-// long as the ServerContext, which is the call's.
+// long as the call.
 void CallContext::ResolveIds() const {
-  const auto& metadata = ctx_.client_metadata();
-  if (auto it = metadata.find(kRequestIdMetadata); it != metadata.end()) {
-    const absl::string_view id(it->second.data(), it->second.size());
-    if (IsSaneRequestId(id)) request_id_ = id;
+  if (std::optional<absl::string_view> id = Metadata(kRequestIdMetadata);
+      id.has_value() && IsSaneRequestId(*id)) {
+    request_id_ = *id;
   }
   if (request_id_.empty()) {
     GenerateRequestId(generated_id_);
     request_id_ = absl::string_view(generated_id_, sizeof(generated_id_));
   }
-  if (auto it = metadata.find(kTraceparentMetadata); it != metadata.end()) {
-    const absl::string_view value(it->second.data(), it->second.size());
-    if (IsValidTraceparent(value)) traceparent_ = value;
+  if (std::optional<absl::string_view> value = Metadata(kTraceparentMetadata);
+      value.has_value() && IsValidTraceparent(*value)) {
+    traceparent_ = *value;
   }
+}
+
+void CallContext::OnCancel(absl::AnyInvocable<void() &&> fn) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!done_) {
+      on_cancel_ = std::move(fn);
+      return;
+    }
+    if (!cancelled_) return;
+  }
+  std::move(fn)();
+}
+
+void CallContext::MarkDone(bool cancelled) {
+  absl::AnyInvocable<void() &&> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    if (done_) return;
+    done_ = true;
+    cancelled_ = cancelled;
+    if (cancelled_) hook = std::move(on_cancel_);
+    on_cancel_ = nullptr;
+  }
+  if (hook) std::move(hook)();
+}
+
+size_t VerifiedCertificateSansOf(const grpc::ServerContext& ctx,
+                                 absl::Span<absl::string_view> out) {
+  // The auth context is built on first use and kept by the ServerContext, so
+  // the views stay valid while the call lives. Properties of an unverified
+  // certificate are never trusted; with server.tls.client_ca_file gRPC
+  // verifies every certificate sent, so this only tells a call without one.
+  std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return 0;
+  size_t count = 0;
+  for (const grpc::AuthProperty& property : *auth) {
+    const absl::string_view name(property.first.data(), property.first.size());
+    if ((name == GRPC_PEER_URI_PROPERTY_NAME || name == GRPC_PEER_DNS_PROPERTY_NAME) &&
+        count < out.size()) {
+      out[count++] = absl::string_view(property.second.data(), property.second.size());
+    }
+  }
+  return count;
 }
 
 }  // namespace wxgate::rpc

@@ -35,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "server/common/request_id.h"
 #include "server/common/request_scope.h"
 #include "server/grpc/status.h"
@@ -96,7 +97,9 @@ class CallTracker {
 void SetPollingThreadCq(grpc::CompletionQueue* cq);
 grpc::CompletionQueue* PollingThreadCq();
 
-// What a handler may ask of its call. Thread-safe.
+// What a handler and the steps before and after it (Admission, observers) may
+// ask of a call, whichever transport brought it: gRPC (UnaryCall below) or
+// HTTP/JSON (server/http/). Thread-safe.
 class CallContext : public RequestScope {
  public:
   absl::Time deadline() const override { return deadline_; }
@@ -115,9 +118,15 @@ class CallContext : public RequestScope {
     caller_ = caller;
     caller_pin_ = std::move(pin);
   }
-  // For Admission: the call's gRPC context (peer identity, metadata). CQ
-  // thread only.
-  const grpc::ServerContext& server_context() const { return ctx_; }
+  // For Admission: the caller's request metadata (gRPC metadata, HTTP
+  // headers; lowercase keys), e.g. "authorization". The view is valid while
+  // the call lives. Any thread.
+  virtual std::optional<absl::string_view> Metadata(absl::string_view key) const = 0;
+  // For Admission: the URI and DNS subject alternative names of the client
+  // certificate the transport verified, at most `out.size()` of them into
+  // `out`; returns how many. None without a verified certificate. The views
+  // are valid while the call lives. The thread the call is admitted on.
+  virtual size_t VerifiedCertificateSans(absl::Span<absl::string_view> out) const = 0;
 
   // See RequestScope. The hook runs on the call's CQ thread when gRPC reports
   // the cancellation.
@@ -135,16 +144,16 @@ class CallContext : public RequestScope {
     pin_ = std::move(keep);
   }
 
-  // The caller's address, for logs.
-  std::string peer() const { return ctx_.peer(); }
+  // The caller's address, for logs: "ipv4:127.0.0.1:50000".
+  virtual std::string peer() const = 0;
 
  protected:
   CallContext() = default;
   ~CallContext() = default;
-  // On the done tag: records cancellation and runs the cancel hook.
-  void MarkDone();
+  // When the call is over for the transport (answered, or the caller gone):
+  // records whether it was `cancelled` and if so runs the cancel hook.
+  void MarkDone(bool cancelled);
 
-  grpc::ServerContext ctx_;
   absl::Time deadline_ = absl::InfiniteFuture();
   absl::string_view method_name_;
 
@@ -166,6 +175,9 @@ class CallContext : public RequestScope {
   absl::AnyInvocable<void() &&> on_cancel_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const void> pin_ ABSL_GUARDED_BY(mu_);
 };
+
+// CallContext::VerifiedCertificateSans of a gRPC call.
+size_t VerifiedCertificateSansOf(const grpc::ServerContext& ctx, absl::Span<absl::string_view> out);
 
 // Where a Responder delivers its one reply.
 template <class Response>
@@ -223,19 +235,26 @@ class Admission {
   virtual absl::Status Admit(CallContext& call, absl::string_view app) const = 0;
 };
 
+// What serves one method, whichever transport brought the call. Called on
+// the transport's thread (the call's CQ thread for gRPC); `request` stays
+// valid until the responder is answered (or dropped).
+template <class Request, class Response>
+using UnaryHandler = std::function<void(CallContext&, const Request&, Responder<Response>)>;
+// Sees each call's request and answer just before it is sent, refused calls
+// included (the audit, the failure log), on the transport's thread. Must not
+// block.
+template <class Request, class Response>
+using UnaryObserver =
+    std::function<void(const CallContext&, const Request&, const absl::StatusOr<Response>&)>;
+
 // One method's registration: how to request a call and what handles it.
 template <class Service, class Request, class Response>
 struct UnaryMethod {
   using RequestFn = void (Service::*)(grpc::ServerContext*, Request*,
                                       grpc::ServerAsyncResponseWriter<Response>*,
                                       grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*);
-  // Called on the call's CQ thread. `request` stays valid until the responder
-  // is answered (or dropped).
-  using Handler = std::function<void(CallContext&, const Request&, Responder<Response>)>;
-  // Called on the call's CQ thread with each call's request and answer just
-  // before it is sent, refused calls included (the audit). Must not block.
-  using Observer =
-      std::function<void(const CallContext&, const Request&, const absl::StatusOr<Response>&)>;
+  using Handler = UnaryHandler<Request, Response>;
+  using Observer = UnaryObserver<Request, Response>;
 
   Service* service;
   RequestFn request;
@@ -263,6 +282,17 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
                                         &call->request_tag_);
   }
 
+  std::optional<absl::string_view> Metadata(absl::string_view key) const override {
+    const auto& metadata = ctx_.client_metadata();
+    auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+    if (it == metadata.end()) return std::nullopt;
+    return absl::string_view(it->second.data(), it->second.size());
+  }
+  size_t VerifiedCertificateSans(absl::Span<absl::string_view> out) const override {
+    return VerifiedCertificateSansOf(ctx_, out);
+  }
+  std::string peer() const override { return ctx_.peer(); }
+
   void Reply(absl::StatusOr<Response> result) override {
     if (PollingThreadCq() == cq_) {
       // Already on this call's CQ thread (e.g. a cache hit answered inline).
@@ -280,7 +310,8 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
 
  private:
   UnaryCall(const Method* method, grpc::ServerCompletionQueue* cq, CallTracker* tracker)
-      : method_(method),
+      : ctx_(),
+        method_(method),
         cq_(cq),
         tracker_(tracker),
         writer_(&ctx_),
@@ -341,7 +372,7 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
   }
 
   void OnDone(bool /*ok*/) {
-    MarkDone();
+    MarkDone(ctx_.IsCancelled());
     Unref();
   }
 
@@ -361,6 +392,7 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
+  grpc::ServerContext ctx_;  // first: writer_ is built on it
   const Method* const method_;
   grpc::ServerCompletionQueue* const cq_;
   CallTracker* const tracker_;

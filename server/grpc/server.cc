@@ -116,30 +116,6 @@ std::string BoundAddress(const std::string& listen_address, int port) {
 void SetPollingThreadCq(grpc::CompletionQueue* cq) { polling_thread_cq = cq; }
 grpc::CompletionQueue* PollingThreadCq() { return polling_thread_cq; }
 
-void CallContext::OnCancel(absl::AnyInvocable<void() &&> fn) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!done_) {
-      on_cancel_ = std::move(fn);
-      return;
-    }
-    if (!cancelled_) return;
-  }
-  std::move(fn)();
-}
-
-void CallContext::MarkDone() {
-  absl::AnyInvocable<void() &&> hook;
-  {
-    absl::MutexLock lock(&mu_);
-    done_ = true;
-    cancelled_ = ctx_.IsCancelled();
-    if (cancelled_) hook = std::move(on_cancel_);
-    on_cancel_ = nullptr;
-  }
-  if (hook) std::move(hook)();
-}
-
 Server::Server(ServerOptions options) : options_(std::move(options)) {
   if (options_.threads <= 0) options_.threads = UsableCores();
   if (options_.calls_per_method <= 0) options_.calls_per_method = 16;

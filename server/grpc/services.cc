@@ -61,13 +61,14 @@ void LogFailure(const CallContext& call, const absl::Status& status) {
 }
 
 // Registers the RPC `name` whose logic is `(logic->*fn)(scope, request,
-// reply)`: the call is the logic's RequestScope and the responder its Reply,
-// so the reply is the responder alone (AnyInvocable's inline storage, no
-// allocation per call). Every answer goes past one observer on the call's
-// completion queue, refused calls included: a failure is logged with its
-// caller, and an audited RPC (audit_subjects.h) writes its audit line.
+// reply)` on gRPC and, with a gateway, on HTTP/JSON: one handler and one
+// observer for both. The call is the logic's RequestScope and the responder
+// its Reply, so the reply is the responder alone (AnyInvocable's inline
+// storage, no allocation per call). Every answer goes past the observer on
+// the call's transport thread, refused calls included: a failure is logged
+// with its caller, and an audited RPC (audit_subjects.h) writes its audit line.
 template <class Service, class Base, class Logic, class Request, class Response>
-void Rpc(Server& server, const char* name, Service* service,
+void Rpc(Server& server, http::JsonGateway* gateway, const char* name, Service* service,
          void (Base::*request)(grpc::ServerContext*, Request*,
                                grpc::ServerAsyncResponseWriter<Response>*, grpc::CompletionQueue*,
                                grpc::ServerCompletionQueue*, void*),
@@ -88,20 +89,20 @@ void Rpc(Server& server, const char* name, Service* service,
       if (!result.ok()) LogFailure(call, result.status());
     };
   }
-  server.Handle(
-      name, service, request,
-      [logic, fn](CallContext& call, const Request& request, Responder<Response> responder) {
-        (logic->*fn)(call, request,
-                     [responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
-                       responder.Reply(std::move(result));
-                     });
-      },
-      std::move(observer));
+  UnaryHandler<Request, Response> handler = [logic, fn](CallContext& call, const Request& request,
+                                                        Responder<Response> responder) {
+    (logic->*fn)(call, request,
+                 [responder = std::move(responder)](absl::StatusOr<Response> result) mutable {
+                   responder.Reply(std::move(result));
+                 });
+  };
+  if (gateway != nullptr) gateway->Handle<Request, Response>(name, handler, observer);
+  server.Handle(name, service, request, std::move(handler), std::move(observer));
 }
 
 }  // namespace
 
-void WxgateServices::RegisterAll(Server& server, const Backends& b) {
+void WxgateServices::RegisterAll(Server& server, const Backends& b, http::JsonGateway* gateway) {
   server.AddService(&identity_, "wxgate.v1.IdentityService");
   server.AddService(&signature_, "wxgate.v1.SignatureService");
   server.AddService(&token_, "wxgate.v1.TokenService");
@@ -113,30 +114,30 @@ void WxgateServices::RegisterAll(Server& server, const Backends& b) {
   using token::TokenHandout;
 
   // One line per RPC: its full name, the request it waits for, the logic.
-  Rpc(server, "wxgate.v1.IdentityService/Code2Session", &identity_, &Id::RequestCode2Session,
-      b.identity, &Identity::Code2Session, b.audit);
-  Rpc(server, "wxgate.v1.IdentityService/WeComCode2Session", &identity_,
+  Rpc(server, gateway, "wxgate.v1.IdentityService/Code2Session", &identity_,
+      &Id::RequestCode2Session, b.identity, &Identity::Code2Session, b.audit);
+  Rpc(server, gateway, "wxgate.v1.IdentityService/WeComCode2Session", &identity_,
       &Id::RequestWeComCode2Session, b.identity, &Identity::WeComCode2Session, b.audit);
-  Rpc(server, "wxgate.v1.IdentityService/DecryptUserData", &identity_, &Id::RequestDecryptUserData,
-      b.identity, &Identity::DecryptUserData, b.audit);
-  Rpc(server, "wxgate.v1.IdentityService/GetPhoneNumber", &identity_, &Id::RequestGetPhoneNumber,
-      b.identity, &Identity::GetPhoneNumber, b.audit);
-  Rpc(server, "wxgate.v1.IdentityService/GetExternalContact", &identity_,
+  Rpc(server, gateway, "wxgate.v1.IdentityService/DecryptUserData", &identity_,
+      &Id::RequestDecryptUserData, b.identity, &Identity::DecryptUserData, b.audit);
+  Rpc(server, gateway, "wxgate.v1.IdentityService/GetPhoneNumber", &identity_,
+      &Id::RequestGetPhoneNumber, b.identity, &Identity::GetPhoneNumber, b.audit);
+  Rpc(server, gateway, "wxgate.v1.IdentityService/GetExternalContact", &identity_,
       &Id::RequestGetExternalContact, b.identity, &Identity::GetExternalContact, b.audit);
-  Rpc(server, "wxgate.v1.IdentityService/BatchGetKfCustomers", &identity_,
+  Rpc(server, gateway, "wxgate.v1.IdentityService/BatchGetKfCustomers", &identity_,
       &Id::RequestBatchGetKfCustomers, b.identity, &Identity::BatchGetKfCustomers, b.audit);
-  Rpc(server, "wxgate.v1.IdentityService/ExchangeOAuthCode", &identity_,
+  Rpc(server, gateway, "wxgate.v1.IdentityService/ExchangeOAuthCode", &identity_,
       &Id::RequestExchangeOAuthCode, b.identity, &Identity::ExchangeOAuthCode, b.audit);
-  Rpc(server, "wxgate.v1.IdentityService/GetFollower", &identity_, &Id::RequestGetFollower,
+  Rpc(server, gateway, "wxgate.v1.IdentityService/GetFollower", &identity_, &Id::RequestGetFollower,
       b.identity, &Identity::GetFollower, b.audit);
-  Rpc(server, "wxgate.v1.IdentityService/BatchGetFollowers", &identity_,
+  Rpc(server, gateway, "wxgate.v1.IdentityService/BatchGetFollowers", &identity_,
       &Id::RequestBatchGetFollowers, b.identity, &Identity::BatchGetFollowers, b.audit);
-  Rpc(server, "wxgate.v1.SignatureService/SignJsapiConfig", &signature_,
+  Rpc(server, gateway, "wxgate.v1.SignatureService/SignJsapiConfig", &signature_,
       &Sig::RequestSignJsapiConfig, b.signer, &Signer::SignJsapiConfig, b.audit);
-  Rpc(server, "wxgate.v1.SignatureService/SignAgentConfig", &signature_,
+  Rpc(server, gateway, "wxgate.v1.SignatureService/SignAgentConfig", &signature_,
       &Sig::RequestSignAgentConfig, b.signer, &Signer::SignAgentConfig, b.audit);
-  Rpc(server, "wxgate.v1.TokenService/GetAccessToken", &token_, &Tok::RequestGetAccessToken,
-      b.token, &TokenHandout::GetAccessToken, b.audit);
+  Rpc(server, gateway, "wxgate.v1.TokenService/GetAccessToken", &token_,
+      &Tok::RequestGetAccessToken, b.token, &TokenHandout::GetAccessToken, b.audit);
 }
 
 }  // namespace wxgate::rpc

@@ -3,6 +3,7 @@
 
 #include "server/grpc/audit_trail.h"
 #include "server/grpc/server.h"
+#include "server/http/json_gateway.h"
 #include "server/identity/identity.h"
 #include "server/signature/signer.h"
 #include "server/token/token_handout.h"
@@ -21,10 +22,11 @@ struct Backends {
   const AuditTrail* audit = nullptr;
 };
 
-// wxgate.v1's services, with every RPC registered on `server`: one line per RPC.
+// wxgate.v1's services, with every RPC registered on `server`, and on
+// `gateway` (HTTP/JSON) when there is one: one line per RPC.
 class WxgateServices {
  public:
-  void RegisterAll(Server& server, const Backends& backends);
+  void RegisterAll(Server& server, const Backends& backends, http::JsonGateway* gateway = nullptr);
 
  private:
   v1::IdentityService::AsyncService identity_;

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "google/rpc/status.pb.h"
 
 namespace wxgate::rpc {
 
@@ -18,6 +19,11 @@ inline constexpr char kErrorDomain[] = "wxgate";
 // the call's (RequestScope::request_id), goes into the metadata as
 // "request_id" so the caller can quote it; "" adds none.
 grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view request_id = {});
+
+// The google.rpc.Status of `status` (code, message, ErrorInfo, RetryInfo) that
+// ToGrpcStatus sends in the status details, for transports that send it
+// themselves (HTTP/JSON). An OK status has the code alone.
+google::rpc::Status ToStatusProto(const absl::Status& status, absl::string_view request_id = {});
 
 }  // namespace wxgate::rpc
 
