@@ -5,8 +5,13 @@
 
 // Every google.rpc.ErrorInfo reason wxgate attaches to an error, defined once.
 // Reasons are part of the API: callers switch on them. Each one that can reach
-// a caller is in the README's error table; the internal ones are noted as such
-// (a layer above translates them, or they signal a bug).
+// a caller is a value of the same name in wxgate.v1.ErrorReason
+// (proto/wxgate/v1/errors.proto, which documents it in docs/api.md). The
+// internal ones (a layer above translates them, or they signal a bug) are
+// marked so that scripts/gen-api-docs can tell: the constant's own comment
+// starts with "Internal:", or its "// --- ..." section header starts with
+// "Internal". scripts/gen-api-docs --check (a test) fails when the two lists
+// disagree.
 //
 // Code compares reasons through these constants, never through literals.
 namespace wxgate::reason {
@@ -73,6 +78,10 @@ inline constexpr absl::string_view kDeadlineExceeded = "DEADLINE_EXCEEDED";
 inline constexpr absl::string_view kCancelled = "CANCELLED";
 inline constexpr absl::string_view kInternal = "INTERNAL";
 
+// --- The crypto library and the random source failing -------------------------
+inline constexpr absl::string_view kCryptoFailure = "CRYPTO_FAILURE";
+inline constexpr absl::string_view kRandomFailed = "RANDOM_FAILED";
+
 // --- Internal to the crypto layer: identity translates them ------------------
 inline constexpr absl::string_view kInvalidBase64 = "INVALID_BASE64";
 inline constexpr absl::string_view kAesBadKeyLength = "AES_BAD_KEY_LENGTH";
@@ -80,8 +89,6 @@ inline constexpr absl::string_view kAesBadIvLength = "AES_BAD_IV_LENGTH";
 inline constexpr absl::string_view kAesBadCiphertextLength = "AES_BAD_CIPHERTEXT_LENGTH";
 inline constexpr absl::string_view kAesBadPadding = "AES_BAD_PADDING";
 inline constexpr absl::string_view kAesGcmAuthFailed = "AES_GCM_AUTH_FAILED";
-inline constexpr absl::string_view kCryptoFailure = "CRYPTO_FAILURE";
-inline constexpr absl::string_view kRandomFailed = "RANDOM_FAILED";
 // A value read back from the shared store that does not open
 // (server/crypto/sealer.h says when each applies).
 inline constexpr absl::string_view kSealedValueMalformed = "SEALED_VALUE_MALFORMED";
