@@ -197,6 +197,16 @@ bool SetUpTls(SSL_CTX& ctx, const rpc::TlsOptions& tls) {
   return true;
 }
 
+// The id of a request refused before it became a call: the caller's
+// x-request-id when sane, else a new one, as a call's.
+std::string RequestIdOf(const httplib::Request& request) {
+  std::string id = request.get_header_value(kRequestIdMetadata);
+  if (IsSaneRequestId(id)) return id;
+  char generated[kGeneratedRequestIdLength];
+  GenerateRequestId(generated);
+  return std::string(generated, sizeof(generated));
+}
+
 std::string PeerOf(const httplib::Request& request) {
   return absl::StrContains(request.remote_addr, ':')
              ? absl::StrCat("ipv6:[", request.remote_addr, "]:", request.remote_port)
@@ -287,10 +297,11 @@ absl::Status JsonGateway::ParseJson(absl::string_view body, google::protobuf::Me
   const auto parsed = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(body.data(), body.size()), &message, options);
   if (parsed.ok()) return absl::OkStatus();
-  const auto why = parsed.message();
-  return BadRequest(
-      absl::StrCat("request body is not a JSON ", message.GetTypeName(), ": ",
-                   absl::StripAsciiWhitespace(absl::string_view(why.data(), why.size()))));
+  // The parser's first line says what is wrong; the rest points at it.
+  const auto text = parsed.message();
+  const absl::string_view why(text.data(), text.size());
+  return BadRequest(absl::StrCat("request body is not a JSON ", message.GetTypeName(), ": ",
+                                 absl::StripAsciiWhitespace(why.substr(0, why.find('\n')))));
 }
 
 absl::StatusOr<std::string> JsonGateway::ToJson(const google::protobuf::Message& message) {
@@ -345,11 +356,12 @@ absl::Status JsonGateway::Start() {
                  absl::UnimplementedError(absl::StrCat("no method at ", request.path,
                                                        "; POST /<package.Service>/<Method>, e.g. "
                                                        "/wxgate.v1.IdentityService/Code2Session")),
-                 request.get_header_value(kRequestIdMetadata));
+                 RequestIdOf(request));
       return;
     }
     if (!IsJsonContentType(request.get_header_value("Content-Type"))) {
-      WriteError(response, BadRequest("Content-Type must be application/json"), "", 415);
+      WriteError(response, BadRequest("Content-Type must be application/json"),
+                 RequestIdOf(request), 415);
       return;
     }
     CallOrigin origin{
@@ -362,7 +374,7 @@ absl::Status JsonGateway::Start() {
     if (std::optional<std::string> timeout = Header(request, "grpc-timeout"); timeout) {
       absl::StatusOr<absl::Duration> parsed = ParseGrpcTimeout(*timeout);
       if (!parsed.ok()) {
-        WriteError(response, parsed.status(), "");
+        WriteError(response, parsed.status(), RequestIdOf(request));
         return;
       }
       origin.deadline = absl::Now() + *parsed;
@@ -377,10 +389,10 @@ absl::Status JsonGateway::Start() {
     response.set_content(*std::move(answer), kJsonContentType);
   });
   // Every other verb on any path.
-  const auto wrong_verb = [](const httplib::Request&, httplib::Response& response) {
+  const auto wrong_verb = [](const httplib::Request& request, httplib::Response& response) {
     response.set_header("Allow", "POST");
-    WriteError(response, BadRequest("every wxgate method is POST /<package.Service>/<Method>"), "",
-               405);
+    WriteError(response, BadRequest("every wxgate method is POST /<package.Service>/<Method>"),
+               RequestIdOf(request), 405);
   };
   server.Get(".*", wrong_verb);
   server.Put(".*", wrong_verb);
@@ -391,7 +403,7 @@ absl::Status JsonGateway::Start() {
   // (413), a request it cannot parse (400). Answered in the same JSON.
   const size_t max_body = options_.max_body_bytes;
   server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [max_body](const httplib::Request&, httplib::Response& response) {
+      [max_body](const httplib::Request& request, httplib::Response& response) {
         if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         const int http_status = response.status;
         if (http_status == 413) {
@@ -399,9 +411,10 @@ absl::Status JsonGateway::Start() {
                      absl::ResourceExhaustedError(
                          absl::StrCat("request body larger than ", max_body,
                                       " bytes (server.max_receive_message_bytes)")),
-                     "", 413);
+                     RequestIdOf(request), 413);
         } else {
-          WriteError(response, BadRequest("malformed HTTP request"), "", http_status);
+          WriteError(response, BadRequest("malformed HTTP request"), RequestIdOf(request),
+                     http_status);
         }
         return httplib::Server::HandlerResponse::Handled;
       }));
