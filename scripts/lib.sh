@@ -16,6 +16,9 @@ WXGATE_PACKAGES=(
   # The gRPC proxies the proxy tests put in front of wxgate.
   nginx haproxy
 )
+# node and npm for the reflection client test; a node that brings its own npm
+# (NodeSource's) needs neither, and Debian's npm would conflict with it.
+command -v npm >/dev/null || WXGATE_PACKAGES+=(nodejs npm)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
