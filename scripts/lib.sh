@@ -23,7 +23,8 @@ WXGATE_PACKAGES=(
   libguava-java liberror-prone-java libgoogle-gson-java libperfmark-java libnetty-java
   libgoogle-common-protos-java libgeronimo-annotation-1.3-spec-java
 )
-# Debian's nodejs comes without npm; NodeSource's bundles it and conflicts with Debian's.
+# npm for the Node client and the reflection client test: Debian's nodejs
+# comes without it; NodeSource's bundles it and conflicts with Debian's.
 command -v npm >/dev/null || WXGATE_PACKAGES+=(npm)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -1,9 +1,6 @@
 #include "server/grpc/server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/impl/server_builder_option.h>
-#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
@@ -18,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/grpc/reflection_v1.h"
 #include "server/grpc/status.h"
 
 namespace wxgate::rpc {
@@ -70,22 +68,6 @@ std::shared_ptr<grpc::ServerCredentials> ListenCredentials(const std::optional<T
   }
   return grpc::experimental::TlsServerCredentials(options);
 }
-
-// Takes gRPC's reflection plugin out of one server's builder. Linking
-// grpc++_reflection registers the plugin for every server the process builds
-// (a static initializer of the library calls
-// InitProtoReflectionServerBuilderPlugin), so a server without reflection
-// has to remove it.
-class WithoutReflection final : public grpc::ServerBuilderOption {
- public:
-  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
-  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
-      return dynamic_cast<const grpc::reflection::ProtoServerReflectionPlugin*>(plugin.get()) !=
-             nullptr;
-    });
-  }
-};
 
 // grpc.health.v1 Check for probes that speak no TLS, answered from the
 // server's own health state. Watch is left unimplemented: probes check.
@@ -145,7 +127,6 @@ absl::Status Server::StartHealthListener() {
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
   builder.RegisterService(probe_service_.get());
-  builder.SetOption(std::make_unique<WithoutReflection>());
   probe_server_ = builder.BuildAndStart();
   if (probe_server_ == nullptr || port == 0) {
     probe_server_.reset();
@@ -164,10 +145,6 @@ absl::Status Server::Start() {
   if (!options_.health_address.empty()) {
     if (absl::Status started = StartHealthListener(); !started.ok()) return started;
   }
-  // Before the builder, which copies the registered plugins. The library has
-  // registered it already (see WithoutReflection); this keeps reflection on
-  // should that ever change.
-  if (options_.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   for (const auto& method : methods_) {
     method->SetAdmission(admission_);
     if (options_.metrics) method->EnableMetrics();
@@ -183,7 +160,8 @@ absl::Status Server::Start() {
   // gRPC sets SO_REUSEPORT by default, which lets a second wxgate bind a port
   // already in use and silently split its traffic: a busy port must fail.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  if (!options_.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  // Both reflection versions, ours (reflection_v1.h), not gRPC's plugin.
+  if (options_.reflection) builder.SetOption(ReflectionOption());
   builder.AddListeningPort(options_.listen_address, ListenCredentials(options_.tls), &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   builder.RegisterService(health_.service());

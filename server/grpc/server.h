@@ -43,7 +43,7 @@ struct ServerOptions {
   int max_receive_message_bytes = 256 * 1024;
   // TLS on listen_address; nullopt: plaintext.
   std::optional<TlsOptions> tls;
-  // grpc.reflection.v1alpha on listen_address.
+  // grpc.reflection.v1 and v1alpha on listen_address (reflection_v1.h).
   bool reflection = true;
   // Where grpc.health.v1 Check alone is served in plaintext; empty: nowhere.
   std::string health_address;
