@@ -251,17 +251,25 @@ absl::Status CheckAccess(const Settings& settings) {
     }
   }
   if (!settings.callers.empty() || settings.allow_unauthenticated) return absl::OkStatus();
-  const absl::string_view address = settings.listen_address;
-  const absl::string_view host = address.substr(0, address.rfind(':'));
-  if (IsLoopbackHost(host)) return absl::OkStatus();
-  return FieldError(
-      "listen_address",
-      absl::StrCat("\"", address,
-                   "\" is reachable from other hosts and no callers are configured, so anyone "
-                   "could ask for tokens and personal data: configure callers (mTLS or bearer "
-                   "tokens, see the README's \"Securing wxgate\"), or set "
-                   "allow_unauthenticated: true if something in front of wxgate already "
-                   "authenticates every call"));
+  // Every listener that serves the API: gRPC's, and HTTP/JSON's when set.
+  const std::pair<absl::string_view, absl::string_view> listeners[] = {
+      {"listen_address", settings.listen_address},
+      {"server.http_address", settings.server.http_address},
+  };
+  for (const auto& [field, address] : listeners) {
+    if (address.empty()) continue;
+    const absl::string_view host = address.substr(0, address.rfind(':'));
+    if (IsLoopbackHost(host)) continue;
+    return FieldError(
+        field,
+        absl::StrCat("\"", address,
+                     "\" is reachable from other hosts and no callers are configured, so anyone "
+                     "could ask for tokens and personal data: configure callers (mTLS or bearer "
+                     "tokens, see the README's \"Securing wxgate\"), or set "
+                     "allow_unauthenticated: true if something in front of wxgate already "
+                     "authenticates every call"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace wxgate::config::internal

@@ -95,6 +95,8 @@ TEST(SecurityConfigTest, ServerSectionDefaults) {
   EXPECT_FALSE(settings->server.tls.has_value());
   EXPECT_TRUE(settings->server.reflection);
   EXPECT_EQ(settings->server.health_address, "");
+  EXPECT_EQ(settings->server.http_address, "");
+  EXPECT_EQ(settings->server.http_threads, 32);
   EXPECT_TRUE(settings->callers.empty());
   EXPECT_EQ(settings->audit.file, "");
   EXPECT_EQ(settings->audit.subject_key, "");
@@ -131,6 +133,19 @@ TEST(SecurityConfigTest, SecureByDefault) {
     EXPECT_THAT(settings.status().message(), HasSubstr("allow_unauthenticated"));
     EXPECT_TRUE(Parse(open, "allow_unauthenticated: true").ok()) << open;
   }
+}
+
+// The HTTP/JSON listener serves the same API: the same rule.
+TEST(SecurityConfigTest, SecureByDefaultOverHttp) {
+  EXPECT_TRUE(Parse("127.0.0.1:0", R"pb(server { http_address: "127.0.0.1:0" })pb").ok());
+  absl::StatusOr<Settings> settings =
+      Parse("127.0.0.1:0", R"pb(server { http_address: "0.0.0.0:8080" })pb");
+  ASSERT_FALSE(settings.ok());
+  EXPECT_THAT(settings.status().message(), HasSubstr("server.http_address"));
+  EXPECT_THAT(settings.status().message(), HasSubstr("no callers are configured"));
+  EXPECT_TRUE(Parse("127.0.0.1:0", R"pb(server { http_address: "0.0.0.0:8080" }
+                                        allow_unauthenticated: true)pb")
+                  .ok());
 }
 
 TEST(SecurityConfigTest, ApiMethodsAreEveryRpc) {
@@ -223,7 +238,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "server.tls.cert_file: cannot read /nonexistent/s.pem"},
         BadCase{"HealthAddressMalformed", R"pb(allow_unauthenticated: true
                                                server { health_address: "8081" })pb",
-                "server.health_address"}),
+                "server.health_address"},
+        BadCase{"HttpAddressMalformed", R"pb(allow_unauthenticated: true
+                                             server { http_address: "8080" })pb",
+                "server.http_address"},
+        BadCase{"HttpThreadsTooMany", R"pb(allow_unauthenticated: true
+                                           server { http_threads: 100000 })pb",
+                "server.http_threads"}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -178,7 +178,7 @@ inline std::unique_ptr<WxgateStack> StartStack(
 // The TLS wxgate (and emulator) most tests share, started once per test
 // suite: TLS that asks for a client certificate, and verifies one when sent,
 // without requiring one, so token callers connect too; a plaintext
-// health-only listener. Its callers:
+// health-only listener; HTTP/JSON, which is HTTPS alike. Its callers:
 //   shop     URI SAN kShopUri     app "cs", "wxgate.v1.SignatureService/*"
 //   ops      DNS SAN kOpsDns      apps "*", GetAccessToken alone
 //   robot    kRobotToken          app "oa", GetAccessToken
@@ -189,7 +189,8 @@ class TlsServerTest : public ::testing::Test {
     pki_ = MakePki().release();
     ASSERT_NE(pki_, nullptr);
     const std::string body = absl::StrCat(
-        ServerTls(*pki_, /*require_client_cert=*/false, R"(health_address: "127.0.0.1:0")"),
+        ServerTls(*pki_, /*require_client_cert=*/false,
+                  R"(health_address: "127.0.0.1:0" http_address: "127.0.0.1:0")"),
         // One app by one service, by URI SAN.
         "callers { name: \"shop\" certificate_san: \"", kShopUri,
         "\" allow { apps: \"cs\" methods: \"wxgate.v1.SignatureService/*\" } }\n",
