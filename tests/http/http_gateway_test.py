@@ -21,6 +21,8 @@ import json
 import os
 import re
 import sys
+import threading
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -410,6 +412,51 @@ class SameStepsAsGrpc(unittest.TestCase):
         self.assertEqual(record["code"], "OK")
         self.assertTrue(record["peer"].startswith("ipv4:127.0.0.1:"), record)
         self.assertNotIn(login["openid"], line)
+
+
+class DrainOverHttp(unittest.TestCase):
+    """SIGTERM: a call in flight is answered (503 once shutdown_grace is
+    over), and wxgate still exits cleanly."""
+
+    def test_call_in_flight_at_sigterm_is_answered(self):
+        started = []
+        self.addCleanup(lambda: [env.close() for env in started])
+        stack = harness.Stack(ARGS.wxgate, ARGS.emulator, APPS, started, prefix="wxgate-http-drain-",
+                              extra='server { http_address: "127.0.0.1:0" '
+                                    'shutdown_grace { seconds: 1 } }\n')
+        base = re.search(r"HTTP/JSON on (http://\S+)", stack.wxgate.text()).group(1)
+        endpoint = "cgi-bin/externalcontact/get"
+        stack.emulator.post("/_emu/faults", {"endpoint": endpoint, "hang": True})
+        answers = []
+
+        def ask():
+            request = urllib.request.Request(
+                base + "/wxgate.v1.IdentityService/GetExternalContact",
+                data=json.dumps({"app": "sidebar", "externalUserid": "wmHttpDrain1"}).encode(),
+                headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    answers.append(Answer(response.status, response.headers, response.read()))
+            except urllib.error.HTTPError as error:
+                answers.append(Answer(error.code, error.headers, error.read()))
+
+        caller = threading.Thread(target=ask)
+        caller.start()
+        # The call is in flight once the emulator holds its request.
+        deadline = time.monotonic() + 30
+        while not stack.emulator.get(f"/_emu/requests?endpoint={endpoint}")["requests"]:
+            self.assertLess(time.monotonic(), deadline, "the call never reached the emulator")
+            time.sleep(0.01)
+        status = stack.wxgate.stop()
+        caller.join(60)
+        self.assertEqual(status, 0, stack.wxgate.tail())
+        self.assertEqual(len(answers), 1)
+        answer = answers[0]
+        self.assertEqual(answer.status, 503, answer.text)
+        self.assertEqual(answer.json["code"], 14)
+        self.assertIn("shutting down", answer.json["message"])
+        self.assertTrue(answer.error_info()["metadata"]["request_id"])
+        self.assertIn("stopped", stack.wxgate.text())
 
 
 if __name__ == "__main__":
