@@ -90,7 +90,8 @@ final class WxgateHttp
         curl_setopt_array($this->curl, [
             CURLOPT_URL => rtrim($this->baseUrl, '/') . '/' . $method,
             CURLOPT_POST => true,
-            CURLOPT_POSTFIELDS => json_encode($request, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES),
+            // (object): an empty request is {}, not [].
+            CURLOPT_POSTFIELDS => json_encode((object) $request, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES),
             CURLOPT_HTTPHEADER => $headers,
             CURLOPT_RETURNTRANSFER => true,
             // A second more than the deadline, so wxgate's own answer arrives.
