@@ -22,6 +22,8 @@ WXGATE_PACKAGES=(
   default-jdk-headless libgrpc-java protobuf-compiler-grpc-java-plugin libprotobuf-java
   libguava-java liberror-prone-java libgoogle-gson-java libperfmark-java libnetty-java
   libgoogle-common-protos-java libgeronimo-annotation-1.3-spec-java
+  # client/php, over HTTP/JSON (Debian has no gRPC for PHP).
+  php-cli php-curl
 )
 # npm for the Node client and the reflection client test: Debian's nodejs
 # comes without it; NodeSource's bundles it and conflicts with Debian's.

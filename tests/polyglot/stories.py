@@ -18,9 +18,15 @@ from its stdout and checks it:
     domain "wxgate", reason "NO_SESSION", metadata app and request_id (the
     request_id sent).
 
+A language may run only some of these parts (main's parts: "login",
+"sidebar", "error"); the others are neither in its input nor checked. With
+http=True wxgate also serves HTTP/JSON (server.http_address), the input has
+"http_base", the client reads ErrorInfo from the JSON google.rpc.Status that
+is the error's body, and the error's output has its "http_status": 400.
+
 The client reads on stdin (every value a string):
 
-  {"target": "127.0.0.1:PORT",
+  {"target": "127.0.0.1:PORT", "http_base": "http://127.0.0.1:PORT",
    "login":   {"app", "js_code", "encrypted_data", "iv"},
    "sidebar": {"app", "url", "external_userid"},
    "error":   {"app", "openid", "encrypted_data", "iv", "request_id"}}
@@ -31,7 +37,8 @@ decimal strings, as the language's protobuf JSON has them):
   {"login":   {"openid", "unionid",
                "decrypted": {"json", "openid", "unionid"}},
    "sidebar": {"jsapi": SIGNATURE, "agent": SIGNATURE, "unionid"},
-   "error":   {"code", "message", "domain", "reason", "metadata": {...}}}
+   "error":   {"code", "message", "domain", "reason", "metadata": {...},
+               "http_status" (over HTTP/JSON)}}
 
   SIGNATURE: {"app_id", "agent_id", "timestamp", "nonce_str", "signature", "url"},
              the fields of wxgate.v1.JsapiSignature.
@@ -84,6 +91,7 @@ REQUEST_ID = "stories-no-session-0001"
 CLIENT_TIMEOUT_S = 120
 
 CODE_NAMES = {9: "FAILED_PRECONDITION"}  # the only code the stories expect
+PARTS = ("login", "sidebar", "error")
 
 
 def prepare(emu, target):
@@ -143,9 +151,26 @@ def dig(output, *path):
     return output
 
 
-def check(output, known, emu, c):
-    """Adds to Checker c whatever in the client's output is not as the stories say."""
-    # Story 1.
+def check(output, known, emu, c, parts=PARTS, http=False):
+    """Adds to Checker c whatever in the client's output is not as the stories
+    say, for the parts the client runs."""
+    if "login" in parts:
+        check_login(output, known, c)
+    current = {}
+    if "sidebar" in parts:
+        current = check_sidebar(output, emu, c)
+    if "error" in parts:
+        check_error(output, c, http)
+
+    text = json.dumps(output)
+    for what, secret in [("a session_key", key) for key in known["secrets"]] + [
+            ("the jsapi_ticket", current.get("jsapi_ticket")),
+            ("the agent ticket", current.get("agent_ticket"))]:
+        c.true(f"{what} reached the client", not secret or secret not in text)
+
+
+def check_login(output, known, c):
+    """Story 1."""
     c.equal("login.openid (Code2Session)", dig(output, "login", "openid"), known["openid"])
     c.equal("login.unionid (Code2Session)", dig(output, "login", "unionid"), UNIONID)
     c.equal("login.decrypted.json", dig(output, "login", "decrypted", "json"), known["json"])
@@ -153,7 +178,9 @@ def check(output, known, emu, c):
             known["openid"])
     c.equal("login.decrypted.unionid", dig(output, "login", "decrypted", "unionid"), UNIONID)
 
-    # Story 2: the tickets wxgate fetched and signed with, as the emulator has them.
+
+def check_sidebar(output, emu, c):
+    """Story 2; the tickets wxgate fetched and signed with, as the emulator has them."""
     current = emu.get(f"/_emu/current?corp_id={CORP_ID}&agent_id={AGENT_ID}")
     for name, ticket, agent_id in (("jsapi", current["jsapi_ticket"], 0),
                                    ("agent", current["agent_ticket"], AGENT_ID)):
@@ -171,8 +198,14 @@ def check(output, known, emu, c):
                 jsapi_signature(ticket, sig["nonce_str"], sig["timestamp"], sig["url"]))
     c.equal("sidebar.unionid (GetExternalContact): the mini-program user's",
             dig(output, "sidebar", "unionid"), UNIONID)
+    return current
 
-    # Error.
+
+def check_error(output, c, http):
+    """The error case; over HTTP/JSON also its HTTP status."""
+    if http:
+        c.equal("error.http_status (FAILED_PRECONDITION over HTTP/JSON)",
+                dig(output, "error", "http_status"), 400)
     code = dig(output, "error", "code")
     c.equal("error.code", CODE_NAMES.get(code, code), "FAILED_PRECONDITION")
     c.equal("error.domain (ErrorInfo)", dig(output, "error", "domain"), "wxgate")
@@ -181,21 +214,21 @@ def check(output, known, emu, c):
     c.equal("error.metadata.request_id (ErrorInfo): the x-request-id sent",
             dig(output, "error", "metadata", "request_id"), REQUEST_ID)
 
-    text = json.dumps(output)
-    for what, secret in [("a session_key", key) for key in known["secrets"]] + [
-            ("the jsapi_ticket", current["jsapi_ticket"]),
-            ("the agent ticket", current["agent_ticket"])]:
-        c.true(f"{what} reached the client", not secret or secret not in text)
 
-
-def run_stories(args, command, env, name):
+def run_stories(args, command, env, name, parts=PARTS, http=False):
     started = []
     checker = Checker()
     stack = None
     try:
         stack = harness.Stack(args.wxgate, args.emulator, APPS, started,
-                              prefix=f"wxgate-{name}-")
+                              prefix=f"wxgate-{name}-",
+                              extra='server { http_address: "127.0.0.1:0" }\n' if http else "")
         inputs, known = prepare(stack.emulator, stack.target)
+        inputs = {key: value for key, value in inputs.items()
+                  if key not in PARTS or key in parts}
+        if http:  # logged before "listening on", so already there
+            line = stack.wxgate.wait_for_line("HTTP/JSON on ")
+            inputs["http_base"] = line.split("HTTP/JSON on ", 1)[1].split()[0]
         begin = time.monotonic()
         try:
             done = subprocess.run(command, input=json.dumps(inputs), capture_output=True,
@@ -218,7 +251,7 @@ def run_stories(args, command, env, name):
                 checker.failures.append(f"stdout is not one JSON object ({error}):\n"
                                         f"{done.stdout[:2000]}")
             if output is not None:
-                check(output, known, stack.emulator, checker)
+                check(output, known, stack.emulator, checker, parts, http)
                 print(f"---- {name} client's output ----\n{json.dumps(output, indent=1)}",
                       file=sys.stderr)
     finally:
@@ -236,7 +269,8 @@ def run_stories(args, command, env, name):
         print(f"\n{name}_client_test FAILED:\n  " + "\n  ".join(checker.failures),
               file=sys.stderr)
         return 1
-    print(f"{name}_client_test passed: both stories and the ErrorInfo", file=sys.stderr)
+    print(f"{name}_client_test passed: {', '.join(parts)}{' over HTTP/JSON' if http else ''}",
+          file=sys.stderr)
     return 0
 
 
@@ -248,10 +282,11 @@ def timed(what, step):
     return result
 
 
-def main(argv, name="client", prepare_client=None):
+def main(argv, name="client", prepare_client=None, parts=PARTS, http=False):
     """Parses the shared flags (harness.parse_test_args), then
     prepare_client(args) -> (command, extra environment) or, without it, the
-    command after "--"; runs the stories. The exit status."""
+    command after "--"; runs the stories' parts, over HTTP/JSON when http.
+    The exit status."""
     if "--" in argv:
         at = argv.index("--")
         argv, command = argv[:at], argv[at + 1:]
@@ -278,7 +313,7 @@ def main(argv, name="client", prepare_client=None):
     if not command:
         print(f"usage: {argv[0]} [--build=DIR] -- COMMAND [ARGS...]", file=sys.stderr)
         return 2
-    return run_stories(args, command, env, name)
+    return run_stories(args, command, env, name, parts, http)
 
 
 class PrepareError(Exception):
