@@ -98,11 +98,10 @@ absl::StatusOr<ServerSettings> ConvertServer(const pb::Server& in) {
       .metrics_address = in.metrics_address().empty()
                              ? ""
                              : f.Take("metrics_address", ListenAddress(in.metrics_address())),
-      .http_address = in.http_address().empty()
-                          ? ""
-                          : f.Take("http_address", ListenAddress(in.http_address())),
-      .http_threads = f.Count("http_threads", in.http_threads(), defaults::kHttpThreads, 1,
-                              kMaxHttpThreads),
+      .http_address =
+          in.http_address().empty() ? "" : f.Take("http_address", ListenAddress(in.http_address())),
+      .http_threads =
+          f.Count("http_threads", in.http_threads(), defaults::kHttpThreads, 1, kMaxHttpThreads),
   };
   return f.Result(std::move(out));
 }

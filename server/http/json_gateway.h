@@ -44,7 +44,7 @@ struct GatewayOptions {
   // Serving threads; each holds one connection at a time.
   int threads = 32;
   // Largest request body accepted: larger is 413 with RESOURCE_EXHAUSTED.
-  size_t max_body_bytes = 256 * 1024;
+  size_t max_body_bytes = size_t{256} * 1024;
   // HTTPS with this certificate and key (and the callers' CA), read at
   // start; nullopt: plain HTTP.
   std::optional<rpc::TlsOptions> tls;

@@ -40,7 +40,7 @@ class HttpsTest : public TlsServerTest {
                      ? std::make_unique<httplib::SSLClient>("127.0.0.1", HttpsPort(),
                                                             client->cert_file, client->key_file)
                      : std::make_unique<httplib::SSLClient>("127.0.0.1", HttpsPort());
-    https->set_ca_cert_path(pki_->ca->ca_file().c_str());
+    https->set_ca_cert_path(pki_->ca->ca_file());
     https->enable_server_certificate_verification(true);
     https->set_connection_timeout(10);
     https->set_read_timeout(30);
