@@ -3,14 +3,19 @@
 
 WXGATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# Every Debian 12 package the build, the tests and the demo need.
+# Every Debian 12 package the build and the demo need.
 WXGATE_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libssl-dev libcurl4-openssl-dev libsimdjson-dev libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
-  python3 python3-grpcio python3-grpc-tools python3-prometheus-client
+  python3 python3-grpcio python3-grpc-tools
+)
+
+# What the suite adds (scripts/test and scripts/lint install both lists).
+WXGATE_TEST_PACKAGES=(
+  python3-prometheus-client
   # The deploy/ checks: systemd-analyze, the unit's /bin/kill, promtool, YAML.
   systemd procps prometheus python3-yaml
   # The gRPC proxies the proxy tests put in front of wxgate.
@@ -27,7 +32,7 @@ WXGATE_PACKAGES=(
 )
 # npm for the Node client and the reflection client test: Debian's nodejs
 # comes without it; NodeSource's bundles it and conflicts with Debian's.
-command -v npm >/dev/null || WXGATE_PACKAGES+=(npm)
+command -v npm >/dev/null || WXGATE_TEST_PACKAGES+=(npm)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
