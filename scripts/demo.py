@@ -22,6 +22,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 
 sys.dont_write_bytecode = True  # harness is imported from the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -89,6 +91,17 @@ def load_apps(path):
     """The demo's apps: name -> app id (WeChat appid or WeCom corp id)."""
     text = "\n".join(line.split("#", 1)[0] for line in open(path, encoding="utf-8"))
     return dict(re.findall(r'name:\s*"([^"]+)".*?(?:app_id|corp_id):\s*"([^"]+)"', text, re.S))
+
+
+def post_json(url, body):
+    """One HTTP/JSON call: (status, the decoded JSON answer)."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def jsapi_signature(ticket, nonce, timestamp, url):
@@ -279,6 +292,24 @@ def walk(emu, cli, apps, wxgate):
     cli.error("code2session", "nosuchapp", "code")
     cli.error("sign-jsapi", "news", "javascript:alert(1)")
 
+    section("HTTP/JSON: the same RPCs for callers without gRPC")
+    http_base = re.search(r"HTTP/JSON on (http://\S+)", wxgate.text()).group(1)
+    note(f"POST {http_base}/wxgate.v1.SignatureService/SignJsapiConfig")
+    status, signed = post_json(f"{http_base}/wxgate.v1.SignatureService/SignJsapiConfig",
+                               {"app": "news", "url": "https://news.example.com/article/9"})
+    check(status == 200 and signed["signature"] == jsapi_signature(
+        oa["ticket"], signed["nonceStr"], signed["timestamp"], signed["url"]),
+        "wx.config signed over HTTP/JSON with the same ticket")
+    status, refused = post_json(f"{http_base}/wxgate.v1.IdentityService/DecryptUserData",
+                                {"app": "shop", "openid": "oNobody",
+                                 "encryptedData": "AAAAAAAAAAAAAAAAAAAAAA==",
+                                 "iv": "AAAAAAAAAAAAAAAAAAAAAA=="})
+    info = refused["details"][0]
+    note(f"an error is HTTP {status} with the google.rpc.Status as JSON: "
+         f"{info['reason']} {json.dumps(info['metadata'])}")
+    check(status == 400 and refused["code"] == 9 and info["reason"] == "NO_SESSION",
+          "FAILED_PRECONDITION is 400, the ErrorInfo intact")
+
     section("The cache: WeChat and WeCom see one fetch per credential")
     note("20 more wx.config signatures for news:")
     for _ in range(20):
@@ -438,7 +469,8 @@ def main():
         wxgate = None
         try:
             config = os.path.join(state, "wxgate.textproto")
-            harness.write_wxgate_config(config, emu, open(args.apps, encoding="utf-8").read())
+            harness.write_wxgate_config(config, emu, open(args.apps, encoding="utf-8").read(),
+                                        extra='server { http_address: "127.0.0.1:0" }\n')
             print(f"{BOLD}wxgate demo{RESET}: emulator of WeChat/WeCom at {emu.base_url} (TLS, own CA)")
             wxgate = harness.start_wxgate([binary["wxgate"], f"--config={config}"])
             print(f"wxgate at {wxgate.target}: {wxgate.ready_line.split('; ', 1)[1]}")
