@@ -247,6 +247,48 @@ class StoriesOverHttp(unittest.TestCase):
         self.assertGreater(expires, datetime.datetime.now(datetime.timezone.utc))
 
 
+class EveryOtherRpcOverHttp(unittest.TestCase):
+    """The RPCs the stories leave out, each to a success: every route is the gRPC method's."""
+
+    def test_wecom_code2session(self):
+        login = ENV.emulator.post("/_emu/wecom_login", {"corp_id": CORP_ID, "user_id": "http.zhang"})
+        answer = rpc("WeComCode2Session", {"app": "sidebar", "jsCode": login["code"]})
+        self.assertEqual(answer.status, 200, answer.text)
+        self.assertEqual(answer.json, {"corpId": CORP_ID, "userId": "http.zhang"})
+
+    def test_get_phone_number(self):
+        code = ENV.emulator.post("/_emu/phone_code", {
+            "app_id": SHOP_ID, "phone_number": "+86 13800138000",
+            "pure_phone_number": "13800138000", "country_code": 86})["code"]
+        answer = rpc("GetPhoneNumber", {"app": "shop", "code": code})
+        self.assertEqual(answer.status, 200, answer.text)
+        self.assertEqual(answer.json["purePhoneNumber"], "13800138000")
+
+    def test_batch_get_kf_customers(self):
+        ENV.emulator.post("/_emu/kf_customers", {
+            "corp_id": CORP_ID, "external_userid": "wmHttpKfBob01", "nickname": "Bob",
+            "unionid": "oUnion-HttpBob-01"})
+        answer = rpc("BatchGetKfCustomers", {"app": "sidebar",
+                                             "externalUserids": ["wmHttpKfBob01", "wmHttpGone"]})
+        self.assertEqual(answer.status, 200, answer.text)
+        self.assertEqual([c["unionid"] for c in answer.json["customers"]], ["oUnion-HttpBob-01"])
+        self.assertEqual(answer.json["invalidExternalUserids"], ["wmHttpGone"])
+
+    def test_oauth_code_then_followers(self):
+        grant = ENV.emulator.post("/_emu/oauth_code", {"app_id": NEWS_ID, "person": "carol",
+                                                       "scope": "snsapi_base"})
+        answer = rpc("ExchangeOAuthCode", {"app": "news", "code": grant["code"]})
+        self.assertEqual(answer.status, 200, answer.text)
+        self.assertEqual(answer.json["openid"], grant["openid"])
+        ENV.emulator.post("/_emu/follow", {"app_id": NEWS_ID, "person": "carol"})
+        follower = rpc("GetFollower", {"app": "news", "openid": grant["openid"]})
+        self.assertEqual(follower.status, 200, follower.text)
+        self.assertTrue(follower.json["subscribed"])
+        both = rpc("BatchGetFollowers", {"app": "news", "openids": [grant["openid"]]})
+        self.assertEqual(both.status, 200, both.text)
+        self.assertEqual([f["openid"] for f in both.json["followers"]], [grant["openid"]])
+
+
 class ErrorsOverHttp(unittest.TestCase):
     """Each error: the HTTP status of its gRPC code, the JSON google.rpc.Status."""
 
