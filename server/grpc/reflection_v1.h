@@ -9,8 +9,8 @@
 // This replaces gRPC 1.51's ProtoServerReflectionPlugin, which serves
 // v1alpha only and reuses one response message for a whole stream: the file
 // descriptors of an earlier answer are sent again ahead of the next one, and
-// a client that takes the first file as the answer (jhump/protoreflect before
-// v1.15, hence grpcurl v1.8.5) gets the wrong file. That is why grpcurl
+// a client that takes the first file as the answer (jhump/protoreflect up to
+// v1.10.1, hence grpcurl up to v1.8.5) gets the wrong file. That is why grpcurl
 // printed google.rpc.ErrorInfo details as "not recognized" after a call:
 // resolving the detail type was the second request on its reflection stream.
 // Here every request gets a fresh response holding the file asked for first,
