@@ -263,8 +263,8 @@ def cache_hits(b, emu, apps_text, state, repeats, n, redis):
              "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline_padded"),
         ]
         runs = [(name, server, server.port, path, body, n, {}) for name, server, path, body in runs]
-        # HTTP/JSON a quarter as many calls: each run takes seconds, not minutes, at a
-        # few thousand calls/s.
+        # HTTP/JSON a quarter as many calls: it serves a fraction of gRPC's calls/s, and
+        # its runs should take seconds, not minutes.
         runs += [
             (HTTP_GRPC_HIT, web, web.port, "/wxgate.v1.SignatureService/SignJsapiConfig", "sign", n,
              {"streams": HTTP_IN_FLIGHT // 4}),
@@ -310,11 +310,14 @@ def check_http_signing(port, body):
         headers={"content-type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
-            status, reply = answer.status, json.loads(answer.read())
+            status, text = answer.status, answer.read().decode(errors="replace")
     except urllib.error.HTTPError as error:
-        status, reply = error.code, error.read().decode(errors="replace")
-    if status != 200 or not re.fullmatch(r"[0-9a-f]{40}", reply.get("signature", "")):
-        raise BenchError(f"HTTP/JSON SignJsapiConfig answered {status}: {reply}")
+        status, text = error.code, error.read().decode(errors="replace")
+    except urllib.error.URLError as error:
+        raise BenchError(f"HTTP/JSON SignJsapiConfig: {error.reason}") from None
+    signature = json.loads(text).get("signature", "") if status == 200 else ""
+    if not re.fullmatch(r"[0-9a-f]{40}", signature):
+        raise BenchError(f"HTTP/JSON SignJsapiConfig answered {status}: {text}")
 
 
 def metered_calls(server):
