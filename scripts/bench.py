@@ -16,6 +16,9 @@ Started by ./scripts/bench after the build. Measures, on this machine:
      certificate's SPIFFE ID and permissions on, against the same wxgate in
      plaintext with no callers, both from wxgate-load (h2load presents no
      client certificate) with certificates made by openssl;
+     SignJsapiConfig also over HTTP/JSON (server.http_address, h2load --h1
+     with a JSON body, 32 connections of one call each) against gRPC on
+     the same wxgate at the same 32 calls in flight, every answer 2xx;
   2. Code2Session -> DecryptUserData, one flow at a time from a Python grpcio
      client: on one wxgate with the in-memory store, and logging in on one
      replica and decrypting on another that share Redis (p50/p99, and the
@@ -44,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,6 +58,10 @@ import harness  # noqa: E402
 from grpc_body import grpc_frame, message  # noqa: E402
 
 H2_HEADERS = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
+# h2load's protocol flags and headers: gRPC over HTTP/2, or HTTP/JSON over
+# HTTP/1.1 (wxgate's server.http_address).
+H2_GRPC = ([], H2_HEADERS)
+H1_JSON = (["--h1"], ["-H", "content-type: application/json"])
 
 
 class BenchError(harness.HarnessError):
@@ -95,14 +103,18 @@ def start_baseline(argv, cpus, env=None):
 
 # --- measurements -------------------------------------------------------------------------------
 
-def h2load(port, path, body_file, n, cpus="1"):
-    """req/s of h2load -c 4 -m 50; fails on any failed request."""
-    out = subprocess.run(["setsid", "-w", "taskset", "-c", cpus, "h2load", "-n", str(n), "-c", "4",
-                          "-m", "50", "-t", "1", "-d", body_file, *H2_HEADERS,
-                          f"http://127.0.0.1:{port}{path}"],
-                         capture_output=True, text=True, timeout=600).stdout
-    if f"{n} succeeded" not in out:
-        raise BenchError(f"h2load {path}: not every request succeeded:\n{out}")
+def h2load(port, path, body_file, n, cpus="1", clients=4, streams=50, protocol=H2_GRPC):
+    """req/s of h2load -c clients -m streams, gRPC over HTTP/2 or, with
+    protocol H1_JSON, HTTP/1.1 with a JSON body (-m 1: no pipelining); fails
+    on any failed request or any status but 2xx (for gRPC always 200: its
+    status is in the trailers, which the sanity calls check)."""
+    flags, headers = protocol
+    out = subprocess.run(["setsid", "-w", "taskset", "-c", cpus, "h2load", *flags, "-n", str(n),
+                          "-c", str(clients), "-m", str(streams), "-t", "1", "-d", body_file,
+                          *headers, f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, timeout=900).stdout
+    if f"{n} succeeded" not in out or f"status codes: {n} 2xx" not in out:
+        raise BenchError(f"h2load {path}: not every request succeeded with a 2xx:\n{out}")
     return float(re.search(r"finished in [^,]*, ([0-9.]+) req/s", out).group(1))
 
 
@@ -180,6 +192,15 @@ def redis_counters(redis):
 
 REDIS_HIT = "wxgate SignJsapiConfig, cache hit, Redis store"
 METRICS_HIT = "wxgate SignJsapiConfig, cache hit, metrics on"
+# The HTTP/JSON pair: one wxgate with server.http_address, 32 calls in flight
+# over each of its listeners. cpp-httplib serves one connection per thread
+# (http_threads, 32 by default) and HTTP/1.1 callers do not pipeline: 32
+# connections of one call each; the gRPC side carries its 32 on 4
+# connections, as the other rows do theirs.
+HTTP_IN_FLIGHT = 32
+HTTP_GRPC_HIT = "gRPC (h2load -c 4 -m 8)"
+HTTP_JSON_HIT = f"HTTP/JSON (h2load --h1 -c {HTTP_IN_FLIGHT} -m 1)"
+HTTP_PAIR = (HTTP_GRPC_HIT, HTTP_JSON_HIT)
 
 
 def cache_hits(b, emu, apps_text, state, repeats, n, redis):
@@ -191,9 +212,13 @@ def cache_hits(b, emu, apps_text, state, repeats, n, redis):
                            server_fields='metrics_address: "127.0.0.1:0" ')
     go = start_baseline([b["go"], "--listen=127.0.0.1:0"], "0", env=dict(os.environ, GOMAXPROCS="1"))
     plain = start_baseline([b["plain"], "--listen=127.0.0.1:0", "--threads=1"], "0")
+    web = start_wxgate(b["wxgate"], state, emu, apps_text, 1, "0", "hits-http",
+                       server_fields='http_address: "127.0.0.1:0" ')
     try:
+        line = web.wait_for_line("HTTP/JSON on http://")
+        web.http_port = int(re.search(r"HTTP/JSON on http://[^\s]*:(\d+)", line).group(1))
         # Warm: the ticket (in both stores), and a session to decrypt with.
-        for server in (wx, shared, metered):
+        for server in (wx, shared, metered, web):
             subprocess.run([b["cli"], f"--target={server.target}", "sign-jsapi", "sidebar",
                             "https://cs.example.com/x"], check=True, capture_output=True)
         login = emu.post("/_emu/login", {"app_id": b["apps"]["shop"]})
@@ -213,6 +238,10 @@ def cache_hits(b, emu, apps_text, state, repeats, n, redis):
             "decrypt": grpc_frame(message((1, "shop"), (2, login["openid"]),
                                           (4, sealed["encrypted_data"]), (5, sealed["iv"]))),
         }
+        # The same request in the protobuf JSON mapping, for HTTP/JSON.
+        bodies["sign_json"] = json.dumps({"app": "sidebar",
+                                          "url": "https://cs.example.com/x"}).encode()
+        check_http_signing(web.http_port, bodies["sign_json"])
         files = {}
         for key, data in bodies.items():
             files[key] = os.path.join(state, f"{key}.bin")
@@ -233,14 +262,24 @@ def cache_hits(b, emu, apps_text, state, repeats, n, redis):
             ("plain async C++ SignJsapiConfig, +160-byte url (DecryptUserData's bytes)", plain,
              "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline_padded"),
         ]
+        runs = [(name, server, server.port, path, body, n, {}) for name, server, path, body in runs]
+        # HTTP/JSON a quarter as many calls: it serves a fraction of gRPC's calls/s, and
+        # its runs should take seconds, not minutes.
+        runs += [
+            (HTTP_GRPC_HIT, web, web.port, "/wxgate.v1.SignatureService/SignJsapiConfig", "sign", n,
+             {"streams": HTTP_IN_FLIGHT // 4}),
+            (HTTP_JSON_HIT, web, web.http_port, "/wxgate.v1.SignatureService/SignJsapiConfig",
+             "sign_json", n // 4,
+             {"clients": HTTP_IN_FLIGHT, "streams": 1, "protocol": H1_JSON}),
+        ]
         rates = {name: [] for name, *_ in runs}
         cpu = {name: [] for name, *_ in runs}
         _, calls0 = redis_counters(redis)  # only the Redis-store wxgate uses Redis
         for _ in range(repeats):
-            for name, server, path, body in runs:  # interleaved
+            for name, server, port, path, body, calls, load in runs:  # interleaved
                 before = server.cpu_seconds()
-                rates[name].append(h2load(server.port, path, files[body], n))
-                cpu[name].append((server.cpu_seconds() - before) / n * 1e6)
+                rates[name].append(h2load(port, path, files[body], calls, **load))
+                cpu[name].append((server.cpu_seconds() - before) / calls * 1e6)
         _, calls1 = redis_counters(redis)
         redis_commands = sum(calls1.values()) - sum(calls0.values())
         counted = metered_calls(metered)
@@ -259,8 +298,26 @@ def cache_hits(b, emu, apps_text, state, repeats, n, redis):
             latency[rpc] = report
         return rates, cpu, latency, wx.rss_kib(), (redis_commands, repeats * n), counted
     finally:
-        for server in (wx, shared, metered, go, plain):
+        for server in (wx, shared, metered, go, plain, web):
             server.stop()
+
+
+def check_http_signing(port, body):
+    """One HTTP/JSON SignJsapiConfig answers 200 with a signature (h2load
+    only counts status codes)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/wxgate.v1.SignatureService/SignJsapiConfig", data=body,
+        headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            status, text = answer.status, answer.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode(errors="replace")
+    except urllib.error.URLError as error:
+        raise BenchError(f"HTTP/JSON SignJsapiConfig: {error.reason}") from None
+    signature = json.loads(text).get("signature", "") if status == 200 else ""
+    if not re.fullmatch(r"[0-9a-f]{40}", signature):
+        raise BenchError(f"HTTP/JSON SignJsapiConfig answered {status}: {text}")
 
 
 def metered_calls(server):
@@ -603,6 +660,23 @@ def render_tls(tls):
     return lines
 
 
+def render_http(rates, cpu):
+    """The HTTP/JSON against gRPC pair and their ratio."""
+    lines = ["", f"**HTTP/JSON against gRPC, cache hits**: SignJsapiConfig on one wxgate with "
+                 f"server.http_address (1 gRPC thread, http_threads 32, all on CPU 0), "
+                 f"{HTTP_IN_FLIGHT} calls in flight over each listener from h2load on CPU 1; "
+                 "HTTP/1.1 callers do not pipeline and cpp-httplib holds a thread per connection, "
+                 f"so HTTP/JSON takes {HTTP_IN_FLIGHT} connections (at most http_threads), gRPC "
+                 "4; every HTTP answer 2xx", "",
+             "| transport | calls/s | CPU µs/call |", "|---|---:|---:|"]
+    for name in HTTP_PAIR:
+        lines.append(f"| {name} | {median(rates[name]):,.0f} | {median(cpu[name]):.1f} |")
+    grpc, web = HTTP_PAIR
+    lines.append(f"| HTTP/JSON ÷ gRPC | {median(rates[web]) / median(rates[grpc]):.3f} | "
+                 f"{median(cpu[web]) / median(cpu[grpc]):.2f} |")
+    return lines
+
+
 def render_caller_check(micro):
     """The per-call caller check against its target."""
     scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
@@ -629,9 +703,12 @@ def render(hits, tls, flows, cold, burst, idle_rss, micro, repeats, command):
              "| RPC | calls/s | CPU µs/call | × trivial | × grpc-go | × plain C++ |",
              "|---|---:|---:|---:|---:|---:|"]
     for name in rates:
+        if name in HTTP_PAIR:
+            continue
         r = median(rates[name])
         lines.append(f"| {name} | {r:,.0f} | {median(cpu[name]):.1f} | {r / trivial:.2f} | "
                      f"{r / go:.2f} | {r / plain:.2f} |")
+    lines += render_http(rates, cpu)
     lines += render_tls(tls)
     lines += ["", "**Latency, every status checked** (wxgate-load, 64 in flight, 5 s)", "",
               "| RPC | calls/s | OK / calls | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|"]
