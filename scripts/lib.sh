@@ -16,6 +16,8 @@ WXGATE_PACKAGES=(
 # What the suite adds (scripts/test and scripts/lint install both lists).
 WXGATE_TEST_PACKAGES=(
   python3-prometheus-client
+  # ss, for the HTTP/JSON listener's backlog.
+  iproute2
   # The deploy/ checks: systemd-analyze, the unit's /bin/kill, promtool, YAML.
   systemd procps prometheus python3-yaml
   # The gRPC proxies the proxy tests put in front of wxgate.

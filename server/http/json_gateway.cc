@@ -25,6 +25,8 @@ namespace wxgate::http {
 
 struct JsonGateway::Listener {
   std::unique_ptr<httplib::Server> server;
+  // The listening socket, once made.
+  int socket = -1;
   std::thread thread;
   std::atomic<bool> finished{false};
 };
@@ -342,11 +344,17 @@ absl::Status JsonGateway::Start() {
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
   server.set_payload_max_length(options_.max_body_bytes);
+  // Each answer is two writes (headers, body): with Nagle's algorithm the
+  // body would wait for the client's delayed ACK, ~40 ms per request on a
+  // kept-alive connection. Accepted sockets inherit it from the listener.
+  server.set_tcp_nodelay(true);
   // SO_REUSEADDR alone: cpp-httplib's default adds SO_REUSEPORT, which would
   // let a second wxgate share the port instead of failing to start.
-  server.set_socket_options([](int socket) {
+  Listener* raw = listener.get();
+  server.set_socket_options([raw](int socket) {
     int yes = 1;
     setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    raw->socket = socket;
   });
 
   server.Post(".*", [this](const httplib::Request& request, httplib::Response& response) {
@@ -426,7 +434,11 @@ absl::Status JsonGateway::Start() {
                                                ": cannot listen there (in use, or no such local "
                                                "address)"));
   }
-  Listener* raw = listener.get();
+  // Debian's cpp-httplib listens with a backlog of 5 (compiled in): a burst
+  // of connections beyond it would be dropped and retried a second later by
+  // the clients' kernels. Listening again on a listening socket sets a new
+  // backlog (Linux).
+  if (raw->socket >= 0) ::listen(raw->socket, SOMAXCONN);
   listener->thread = std::thread([raw] {
     raw->server->listen_after_bind();
     raw->finished.store(true);

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -454,6 +455,18 @@ class SameStepsAsGrpc(unittest.TestCase):
         self.assertEqual(record["code"], "OK")
         self.assertTrue(record["peer"].startswith("ipv4:127.0.0.1:"), record)
         self.assertNotIn(login["openid"], line)
+
+
+class Listener(unittest.TestCase):
+    def test_backlog_is_not_the_library_default(self):
+        # Debian's cpp-httplib listens with a backlog of 5: 32 clients
+        # connecting at once would see drops and 1 s retries. ss shows a
+        # listening socket's backlog as its Send-Q.
+        port = ENV.base.rsplit(":", 1)[1]
+        out = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True,
+                             check=True).stdout.split()
+        self.assertEqual(out[0], "LISTEN", out)
+        self.assertGreaterEqual(int(out[2]), 128, out)
 
 
 class DrainOverHttp(unittest.TestCase):
