@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "server/common/errors.h"
+#include "server/common/host_port.h"
 #include "server/common/log.h"
 #include "server/common/reasons.h"
 #include "server/common/request_id.h"
@@ -38,22 +39,6 @@ constexpr char kJsonContentType[] = "application/json";
 // not for long.
 constexpr time_t kKeepAliveSeconds = 2;
 constexpr size_t kKeepAliveMaxRequests = 1000;
-
-// "host:port" or "[v6]:port" -> host (without brackets) and port.
-bool SplitAddress(absl::string_view address, std::string& host, int& port) {
-  const size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos) return false;
-  absl::string_view name = address.substr(0, colon);
-  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
-    name = name.substr(1, name.size() - 2);
-  }
-  if (name.empty() || !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return false;
-  }
-  host = std::string(name);
-  return true;
-}
 
 // The HTTP status of a gRPC code: the mapping google/rpc/code.proto
 // documents for each code.
@@ -319,7 +304,7 @@ absl::StatusOr<std::string> JsonGateway::ToJson(const google::protobuf::Message&
 absl::Status JsonGateway::Start() {
   std::string host;
   int port = 0;
-  if (!SplitAddress(options_.address, host, port)) {
+  if (!SplitHostPort(options_.address, host, port)) {
     return absl::InvalidArgumentError(
         absl::StrCat("http_address \"", options_.address, "\" is not host:port"));
   }
@@ -446,8 +431,7 @@ absl::Status JsonGateway::Start() {
   // stop() only reaches a server that is running: wait until it is.
   while (!raw->server->is_running() && !raw->finished.load()) std::this_thread::yield();
   listener_ = std::move(listener);
-  address_ = absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", bound)
-                                          : absl::StrCat(host, ":", bound);
+  address_ = JoinHostPort(host, bound);
   return absl::OkStatus();
 }
 

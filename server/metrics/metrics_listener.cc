@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/host_port.h"
 #include "server/metrics/exposition.h"
 
 namespace wxgate::metrics {
@@ -20,31 +21,11 @@ struct MetricsListener::State {
   std::atomic<bool> finished{false};
 };
 
-namespace {
-
-// "host:port" or "[v6]:port" -> host (without brackets) and port.
-bool SplitAddress(absl::string_view address, std::string& host, int& port) {
-  const size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos) return false;
-  absl::string_view name = address.substr(0, colon);
-  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
-    name = name.substr(1, name.size() - 2);
-  }
-  if (name.empty() || !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return false;
-  }
-  host = std::string(name);
-  return true;
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<MetricsListener>> MetricsListener::Start(absl::string_view address,
                                                                         const Registry& registry) {
   std::string host;
   int port = 0;
-  if (!SplitAddress(address, host, port)) {
+  if (!SplitHostPort(address, host, port)) {
     return absl::InvalidArgumentError(
         absl::StrCat("metrics_address \"", address, "\" is not host:port"));
   }
@@ -82,8 +63,7 @@ absl::StatusOr<std::unique_ptr<MetricsListener>> MetricsListener::Start(absl::st
   // destructor right after Start cannot miss it.
   while (!raw->server.is_running() && !raw->finished.load()) std::this_thread::yield();
   std::unique_ptr<MetricsListener> listener(new MetricsListener(std::move(state)));
-  listener->address_ = absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", bound)
-                                                    : absl::StrCat(host, ":", bound);
+  listener->address_ = JoinHostPort(host, bound);
   return listener;
 }
 
