@@ -175,6 +175,9 @@ class AuditLog::Writer {
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(this, &Writer::HasWork));
+        // One wakeup per batch, not per line: a line that finds the writer
+        // idle wakes it, and it lingers briefly for the lines right behind.
+        mu_.AwaitWithTimeout(absl::Condition(this, &Writer::BatchReady), kLinger);
         if (abandoned_ || (stopping_ && queue_.empty() && pending_fd_ < 0)) {
           exited_ = true;
           return;
@@ -221,6 +224,11 @@ class AuditLog::Writer {
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !queue_.empty() || pending_fd_ >= 0 || stopping_;
   }
+  bool BatchReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return queue_.size() >= kBatchLines || pending_fd_ >= 0 || stopping_ || abandoned_;
+  }
+  static constexpr size_t kBatchLines = 256;
+  static constexpr absl::Duration kLinger = absl::Milliseconds(1);
 
   Outcome Write(const std::deque<Queued>& batch) {
     Outcome outcome;
