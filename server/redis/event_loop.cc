@@ -112,35 +112,42 @@ void EventLoop::Wake() {
   [[maybe_unused]] ssize_t written = write(wake_fd_, &one, sizeof(one));
 }
 
-std::vector<EventLoop::Task> EventLoop::TakeDue(absl::Time now, absl::Time& next_timer) {
-  std::vector<Task> due;
+std::vector<EventLoop::Task> EventLoop::TakePosted() {
+  std::vector<Task> posted;
   absl::MutexLock lock(&mu_);
-  due.swap(posted_);
-  while (!timers_.empty() && timers_.begin()->first.first <= now) {
-    auto first = timers_.begin();
-    timer_times_.erase(first->first.second);
-    due.push_back(std::move(first->second));
-    timers_.erase(first);
-  }
-  next_timer = timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first.first;
-  return due;
+  posted.swap(posted_);
+  return posted;
+}
+
+EventLoop::Task EventLoop::TakeDueTimer(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  if (timers_.empty() || timers_.begin()->first.first > now) return nullptr;
+  auto first = timers_.begin();
+  timer_times_.erase(first->first.second);
+  Task task = std::move(first->second);
+  timers_.erase(first);
+  return task;
 }
 
 void EventLoop::Run() {
   constexpr int kMaxEvents = 16;
   epoll_event events[kMaxEvents];
   for (;;) {
-    absl::Time next_timer;
-    std::vector<Task> due = TakeDue(absl::Now(), next_timer);
-    for (Task& task : due) std::move(task)();
-    due.clear();
+    std::vector<Task> posted = TakePosted();
+    for (Task& task : posted) std::move(task)();
+    posted.clear();
+    // Timers due now, each taken as it runs (TakeDueTimer); ones they add for
+    // now wait for the next round.
+    const absl::Time now = absl::Now();
+    while (Task timer = TakeDueTimer(now)) std::move(timer)();
+    absl::Time next_timer = absl::InfiniteFuture();
     {
       absl::MutexLock lock(&mu_);
       // Tasks posted by the ones just run go round again without waiting,
       // while stopping too: they are what shutting down posts.
       if (!posted_.empty()) continue;
       if (stopping_) return;
-      if (!timers_.empty()) next_timer = std::min(next_timer, timers_.begin()->first.first);
+      if (!timers_.empty()) next_timer = timers_.begin()->first.first;
     }
     const absl::Duration wait =
         std::clamp(next_timer - absl::Now(), absl::ZeroDuration(), kMaxWait);

@@ -63,8 +63,13 @@ class EventLoop {
   EventLoop() = default;
   void Wake();
   void Run();
-  // Moves due timers and posted tasks out of the locked state.
-  std::vector<Task> TakeDue(absl::Time now, absl::Time& next_timer);
+  // Moves the posted tasks out of the locked state.
+  std::vector<Task> TakePosted();
+  // The earliest timer due at `now`, taken out of the locked state; empty
+  // when none is. One at a time: a task may cancel a timer due in the same
+  // round (a connection freed cancels its reconnect), so a timer is taken
+  // only when it is about to run.
+  Task TakeDueTimer(absl::Time now);
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
