@@ -15,7 +15,6 @@ token and ticket, and Redis holds nothing in clear.
 import argparse
 import base64
 import concurrent.futures
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ sys.dont_write_bytecode = True  # harness is imported from the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "support"))
 import harness  # noqa: E402
+from harness import jsapi_signature  # noqa: E402
 
 BOLD = "\033[1m" if sys.stdout.isatty() else ""
 DIM = "\033[2m" if sys.stdout.isatty() else ""
@@ -102,11 +102,6 @@ def post_json(url, body):
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def jsapi_signature(ticket, nonce, timestamp, url):
-    text = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}"
-    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def walk(emu, cli, apps, wxgate):

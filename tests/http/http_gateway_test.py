@@ -34,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
 import harness  # noqa: E402
+from harness import jsapi_signature  # noqa: E402
 
 SHOP_ID = "wxp00000000000a201"
 NEWS_ID = "wxp00000000000b202"
@@ -149,11 +150,6 @@ def rpc(method, body, **options):
     return call(f"/wxgate.v1.{service}/{method}", body, **options)
 
 
-def sha1_signature(ticket, nonce, timestamp, url):
-    text = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}"
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
 def scrape():
     with urllib.request.urlopen(ENV.metrics + "/metrics", timeout=30) as response:
         return response.read().decode()
@@ -230,7 +226,7 @@ class StoriesOverHttp(unittest.TestCase):
             # int64 is a decimal string in the protobuf JSON mapping.
             self.assertIsInstance(sig["timestamp"], str)
             self.assertEqual(sig["signature"],
-                             sha1_signature(ticket, sig["nonceStr"], sig["timestamp"], PAGE_URL))
+                             jsapi_signature(ticket, sig["nonceStr"], sig["timestamp"], PAGE_URL))
         self.assertEqual(agent.json["agentId"], str(AGENT_ID))
         self.assertNotIn("agentId", jsapi.json)  # a default value is left out
         contact = rpc("GetExternalContact", {"app": "sidebar", "externalUserid": EXTERNAL_USERID})

@@ -13,7 +13,6 @@ of grpc-status-details-bin. No response may carry a session_key.
 """
 
 import base64
-import hashlib
 import json
 import os
 import socket
@@ -27,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
 import harness  # noqa: E402
+from harness import jsapi_signature  # noqa: E402
 
 SHOP_ID = "wxp00000000000a001"
 NEWS_ID = "wxp00000000000b002"
@@ -98,11 +98,6 @@ def session_key_free(testcase, session_key, *messages):
                                  f"a session_key left wxgate in {type(message).__name__}")
             testcase.assertNotIn(raw, blob,
                                  f"a raw session_key left wxgate in {type(message).__name__}")
-
-
-def jsapi_signature(ticket, nonce, timestamp, url):
-    text = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}"
-    return hashlib.sha1(text.encode()).hexdigest()
 
 
 class WxgateTestCase(unittest.TestCase):

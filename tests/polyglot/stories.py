@@ -55,7 +55,6 @@ any environment it needs. Run directly, with a client already built:
         [--emulator=PATH] -- COMMAND [ARGS...]
 """
 
-import hashlib
 import json
 import os
 import subprocess
@@ -68,6 +67,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
 import harness  # noqa: E402
+from harness import jsapi_signature  # noqa: E402
 
 SHOP_ID = "wxp00000000000a101"
 CORP_ID = "wwp00000000000c103"
@@ -122,11 +122,6 @@ def prepare(emu, target):
     known = {"openid": login["openid"], "json": sealed["json"],
              "secrets": [login["session_key"], stranger["session_key"]]}
     return inputs, known
-
-
-def jsapi_signature(ticket, nonce, timestamp, url):
-    text = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}"
-    return hashlib.sha1(text.encode()).hexdigest()
 
 
 class Checker:

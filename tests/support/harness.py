@@ -7,6 +7,7 @@ emulator's control API and stop everything with SIGTERM. This module is that
 part, once; standard library only.
 """
 
+import hashlib
 import http.client
 import json
 import os
@@ -277,6 +278,13 @@ class Redis:
             self.sock.close()
             self.conn = None
         return self.process.stop()
+
+
+def jsapi_signature(ticket, nonce, timestamp, url):
+    """wx.config's signature as WeChat's JS-SDK documents it: the tests' oracle,
+    written apart from wxgate's signer."""
+    text = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}"
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def write_wxgate_config(path, emu, apps_text, upstream="", extra=""):
