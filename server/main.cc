@@ -145,24 +145,26 @@ upstream::CurlHttpClientOptions HttpOptions(const config::UpstreamSettings& upst
   return options;
 }
 
+// server.tls, for the gRPC listener and the HTTP/JSON one alike.
+std::optional<rpc::TlsOptions> TlsOptionsOf(const config::Settings& settings) {
+  if (!settings.server.tls.has_value()) return std::nullopt;
+  const config::TlsSettings& in = *settings.server.tls;
+  return rpc::TlsOptions{
+      .cert_file = in.cert_file,
+      .key_file = in.key_file,
+      .client_ca_file = in.client_ca_file,
+      .require_client_cert = in.require_client_cert,
+      .watch_interval = in.watch_interval,
+  };
+}
+
 rpc::ServerOptions ServerOptionsOf(const config::Settings& settings) {
-  std::optional<rpc::TlsOptions> tls;
-  if (settings.server.tls.has_value()) {
-    const config::TlsSettings& in = *settings.server.tls;
-    tls = rpc::TlsOptions{
-        .cert_file = in.cert_file,
-        .key_file = in.key_file,
-        .client_ca_file = in.client_ca_file,
-        .require_client_cert = in.require_client_cert,
-        .watch_interval = in.watch_interval,
-    };
-  }
   return rpc::ServerOptions{
       .listen_address = settings.listen_address,
       .threads = settings.server.threads,
       .calls_per_method = settings.server.calls_per_method,
       .max_receive_message_bytes = settings.server.max_receive_message_bytes,
-      .tls = std::move(tls),
+      .tls = TlsOptionsOf(settings),
       .reflection = settings.server.reflection,
       .health_address = settings.server.health_address,
       .metrics = !settings.server.metrics_address.empty(),
@@ -174,7 +176,7 @@ http::GatewayOptions GatewayOptionsOf(const config::Settings& settings) {
       .address = settings.server.http_address,
       .threads = settings.server.http_threads,
       .max_body_bytes = static_cast<size_t>(settings.server.max_receive_message_bytes),
-      .tls = ServerOptionsOf(settings).tls,
+      .tls = TlsOptionsOf(settings),
       .metrics = !settings.server.metrics_address.empty(),
   };
 }
