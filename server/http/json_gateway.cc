@@ -244,6 +244,10 @@ absl::Status HttpCall::AwaitAnswer() {
   if (interrupted) {
     return absl::UnavailableError("wxgate is shutting down; retry on another replica");
   }
+  return DeadlineExceeded();
+}
+
+absl::Status HttpCall::DeadlineExceeded() {
   return absl::DeadlineExceededError("deadline exceeded (the request's grpc-timeout)");
 }
 

@@ -84,6 +84,8 @@ class HttpCall : public rpc::CallContext {
   // (UNAVAILABLE: shutting down). Unanswered, the call is abandoned: its
   // cancel hook runs and a later answer is dropped.
   absl::Status AwaitAnswer();
+  // What a call answers once its grpc-timeout has passed.
+  static absl::Status DeadlineExceeded();
   // Ends the wait of AwaitAnswer from another thread (shutdown).
   void Interrupt();
   // The HTTP thread, for a call answered without its handler (bad input,
@@ -247,7 +249,15 @@ class JsonGateway {
       absl::Status waited = call.AwaitAnswer();
       gateway_->Untrack(call);
       if (!waited.ok()) return waited;
-      return call.TakeAnswer();
+      absl::StatusOr<Response> answer = call.TakeAnswer();
+      // The logic's own timers share the caller's deadline (an upstream
+      // transfer ends UPSTREAM_TIMEOUT at it): past the deadline the caller
+      // gets the deadline's answer whichever clock fired first.
+      if (!answer.ok() && answer.status().code() == absl::StatusCode::kDeadlineExceeded &&
+          absl::Now() >= call.deadline()) {
+        return HttpCall::DeadlineExceeded();
+      }
+      return answer;
     }
 
     JsonGateway* const gateway_;
