@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/common/log.h"
+#include "server/common/thread_name.h"
 
 namespace wxgate::audit {
 namespace {
@@ -159,6 +160,7 @@ class AuditLog::Writer {
 
   // The writer thread.
   void Run() {
+    NameThisThread("wxgate-audit");
     // A write to a FIFO whose reader is gone, or past the file size limit,
     // raises SIGPIPE or SIGXFSZ, which would end wxgate. Both are sent to the
     // writing thread, and this is the only one writing the trail: blocked

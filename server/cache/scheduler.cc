@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "server/common/thread_name.h"
+
 namespace wxgate::cache {
 
 Scheduler::TaskId SimulatedScheduler::RunAt(absl::Time when, absl::AnyInvocable<void() &&> task) {
@@ -107,6 +109,7 @@ void ThreadScheduler::Cancel(TaskId id) {
 }
 
 void ThreadScheduler::Loop() {
+  NameThisThread("wxgate-timers");
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
     if (tasks_.empty()) {

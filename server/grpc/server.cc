@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/common/thread_name.h"
 #include "server/grpc/reflection_v1.h"
 #include "server/grpc/status.h"
 
@@ -192,6 +193,7 @@ absl::Status Server::Start() {
 }
 
 void Server::Poll(grpc::ServerCompletionQueue* cq) {
+  NameThisThread("wxgate-cq");
   SetPollingThreadCq(cq);
   void* tag = nullptr;
   bool ok = false;

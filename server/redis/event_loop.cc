@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/common/thread_name.h"
 
 namespace wxgate::redis {
 
@@ -130,6 +131,7 @@ EventLoop::Task EventLoop::TakeDueTimer(absl::Time now) {
 }
 
 void EventLoop::Run() {
+  NameThisThread("wxgate-redis");
   constexpr int kMaxEvents = 16;
   epoll_event events[kMaxEvents];
   for (;;) {

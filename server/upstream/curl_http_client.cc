@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/common/reasons.h"
+#include "server/common/thread_name.h"
 #include "server/metrics/catalog.h"
 #include "server/upstream/curl_status.h"
 #include "server/upstream/curl_transfer.h"
@@ -179,6 +180,7 @@ CurlHttpClient::Stats CurlHttpClient::stats() const {
 }
 
 void CurlHttpClient::Loop() {
+  NameThisThread("wxgate-curl");
   Batch batch;
   epoll_event events[kMaxEvents];
   while (TakeBatch(batch)) {

@@ -3,6 +3,8 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -12,6 +14,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -25,6 +28,7 @@ namespace wxgate::test {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::wxgate::v1::IdentityService;
@@ -304,6 +308,21 @@ TEST_F(ServerTest, StartupLineNamesAppsAndIdsButNoSecret) {
                           HasSubstr("web(website_app wxweb000000000001)"),
                           HasSubstr("ios(mobile_app wxios000000000001)")));
   for (const char* secret : kSecrets) EXPECT_THAT(line, Not(HasSubstr(secret)));
+}
+
+// What `top -H`, `ps -L` and perf show an operator: each thread by its job.
+TEST_F(ServerTest, ThreadsAreNamedByTheirJob) {
+  const std::string tasks = absl::StrCat("/proc/", wxgate().process().pid(), "/task");
+  std::vector<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.push_back(name);
+  }
+  EXPECT_THAT(names, AllOf(Contains("wxgate-cq"), Contains("wxgate-curl"),
+                           Contains("wxgate-timers"), Contains("wxgate-audit")))
+      << absl::StrJoin(names, ", ");
 }
 
 class RpcTableTest : public ServerTest, public ::testing::WithParamInterface<RpcRow> {
