@@ -64,6 +64,10 @@ H2_GRPC = ([], H2_HEADERS)
 H1_JSON = (["--h1"], ["-H", "content-type: application/json"])
 
 
+# What main can run, in this order (--only picks some).
+PHASES = ("hits", "tls", "flows", "cold", "burst", "micro")
+
+
 class BenchError(harness.HarnessError):
     pass
 
@@ -691,13 +695,28 @@ def render_caller_check(micro):
                 f"target under 1 µs for 100 callers: {verdict}."]
 
 
-def render(hits, tls, flows, cold, burst, idle_rss, micro, repeats, command):
+def render(results, repeats, command):
+    """The report of the phases that ran."""
+    lines = [f"Machine: {machine()}. Command: `{command}`. Medians of {repeats} interleaved runs."]
+    if "hits" in results:
+        lines += render_hits(results["hits"])
+    if "tls" in results:
+        lines += render_tls(results["tls"])
+    if "flows" in results:
+        lines += render_flows(results["flows"])
+    if "cold" in results:
+        lines += render_cold(*results["cold"], results.get("burst"))
+    if "micro" in results:
+        lines += render_micro(results["micro"])
+    return "\n".join(lines)
+
+
+def render_hits(hits):
     rates, cpu, latency, _, (redis_commands, redis_calls), counted = hits
     trivial = median(rates["wxgate health Check (trivial RPC)"])
     go = median(rates["grpc-go SignJsapiConfig (GOMAXPROCS=1)"])
     plain = median(rates["plain async C++ SignJsapiConfig"])
-    lines = [f"Machine: {machine()}. Command: `{command}`. Medians of {repeats} interleaved runs.",
-             "",
+    lines = ["",
              "**Cache hits** (server: 1 thread on CPU 0; h2load -c 4 -m 50 on CPU 1)",
              "",
              "| RPC | calls/s | CPU µs/call | × trivial | × grpc-go | × plain C++ |",
@@ -709,7 +728,6 @@ def render(hits, tls, flows, cold, burst, idle_rss, micro, repeats, command):
         lines.append(f"| {name} | {r:,.0f} | {median(cpu[name]):.1f} | {r / trivial:.2f} | "
                      f"{r / go:.2f} | {r / plain:.2f} |")
     lines += render_http(rates, cpu)
-    lines += render_tls(tls)
     lines += ["", "**Latency, every status checked** (wxgate-load, 64 in flight, 5 s)", "",
               "| RPC | calls/s | OK / calls | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|"]
     for rpc, report in latency.items():
@@ -728,8 +746,12 @@ def render(hits, tls, flows, cold, burst, idle_rss, micro, repeats, command):
                   f"{median(cpu[METRICS_HIT]) / median(cpu[in_memory]):.2f} × its CPU per call "
                   f"({median(cpu[METRICS_HIT]) - median(cpu[in_memory]):+.2f} µs); its /metrics "
                   f"counted {counted:,} OK SignJsapiConfig calls after the runs."]
+    return lines
+
+
+def render_flows(flows):
     count = next(iter(flows.values()))["flows"]
-    lines += ["", "**Login on one replica, decrypt on another**: Code2Session → DecryptUserData, "
+    lines = ["", "**Login on one replica, decrypt on another**: Code2Session → DecryptUserData, "
                   f"one flow at a time from the Python client (grpcio), {count:,} flows after 20 "
                   "unmeasured; Code2Session includes the emulator's jscode2session. Redis per "
                   "flow: round trips = reads Redis served (INFO stats), commands = INFO "
@@ -743,7 +765,11 @@ def render(hits, tls, flows, cold, burst, idle_rss, micro, repeats, command):
                      f"{row['login_p50']:.2f} / {row['login_p99']:.2f} | "
                      f"{row['decrypt_p50']:.2f} / {row['decrypt_p99']:.2f} | "
                      f"{row['round_trips']:.2f} | {commands or 'none'} |")
-    lines += ["", "**Cold path**: GetExternalContact, upstream answers after 50 ms, wxgate on 2 threads "
+    return lines
+
+
+def render_cold(cold, idle_rss, burst):
+    lines = ["", "**Cold path**: GetExternalContact, upstream answers after 50 ms, wxgate on 2 threads "
                   "(each level after a 3 s warm-up that opens its connections; "
                   "CPU in % of one core, the three processes share the machine's cores)",
               "", "| in flight | calls/s | target 0.8×n/50ms | OK / calls | p50 ms | p99 ms | "
@@ -759,22 +785,29 @@ def render(hits, tls, flows, cold, burst, idle_rss, micro, repeats, command):
                      f"{row['load_cpu']:.0f}% | {row['rss']:,} |")
     top = cold[-1]
     per_call = (top["rss"] - idle_rss) / top["in_flight"] if top["in_flight"] else 0
-    waiting = (burst["peak_rss"] - burst["idle_rss"]) / burst["total"] if burst["total"] else 0
     lines += ["", f"**Memory**: RSS idle {idle_rss:,} KiB; with {top['in_flight']:,} in flight "
                   f"{top['rss']:,} KiB: {per_call:.1f} KiB per call in flight, each with its own "
-                  f"upstream transfer. {burst['total']:,} calls waiting inside wxgate on one "
-                  f"shared fetch (the cold burst): {burst['idle_rss']:,} -> "
-                  f"{burst['peak_rss']:,} KiB, {waiting:.1f} KiB per call.",
-              "", f"**Cold burst**: {burst['total']:,} concurrent SignJsapiConfig calls right after "
+                  "upstream transfer."]
+    if burst is None:
+        return lines
+    waiting = (burst["peak_rss"] - burst["idle_rss"]) / burst["total"] if burst["total"] else 0
+    lines[-1] += (f" {burst['total']:,} calls waiting inside wxgate on one shared fetch (the cold "
+                  f"burst): {burst['idle_rss']:,} -> {burst['peak_rss']:,} KiB, {waiting:.1f} KiB "
+                  "per call.")
+    lines += ["", f"**Cold burst**: {burst['total']:,} concurrent SignJsapiConfig calls right after "
                   f"the ticket expired: {burst['ok']:,} OK, p50 {burst['p50']:.0f} ms, p99 "
                   f"{burst['p99']:.0f} ms; upstream saw {burst['cgi-bin/get_jsapi_ticket']} ticket "
                   f"fetch(es) and {burst['cgi-bin/gettoken']} token fetch(es)."]
-    lines += ["", "**Micro-benchmarks** (Google Benchmark, one thread on CPU 1 unless named)", "",
+    return lines
+
+
+def render_micro(micro):
+    lines = ["", "**Micro-benchmarks** (Google Benchmark, one thread on CPU 1 unless named)", "",
               "| binary | benchmark | time |", "|---|---|---:|"]
     for binary, name, value, unit in micro:
         lines.append(f"| {binary} | {name} | {value:,.1f} {unit} |")
     lines += render_caller_check(micro)
-    return "\n".join(lines)
+    return lines
 
 
 def main():
@@ -787,7 +820,12 @@ def main():
     parser.add_argument("--flows", type=int, default=500)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--command", default="./scripts/bench")
+    parser.add_argument("--only", default=",".join(PHASES),
+                        help=f"comma-separated phases to run, of {','.join(PHASES)}")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if not only <= set(PHASES):
+        parser.error(f"--only: unknown phase(s) {','.join(sorted(only - set(PHASES)))}")
     if args.quick:
         args.repeats, args.calls, args.seconds, args.flows = 1, 50000, 4, 100
     b = {"wxgate": os.path.join(args.build, "server", "wxgate"),
@@ -806,18 +844,27 @@ def main():
         redis = None
         try:
             redis = harness.Redis(state, prefix=session())
-            print("cache hits...", file=sys.stderr)
-            hits = cache_hits(b, emu, apps_text, state, args.repeats, args.calls, redis)
-            print("TLS and callers...", file=sys.stderr)
-            tls = tls_hits(b, emu, apps_text, state, args.repeats, args.calls)
-            print("login flows...", file=sys.stderr)
-            flows = login_flows(b, emu, apps_text, state, redis, args.flows)
-            print("cold path...", file=sys.stderr)
-            cold, idle_rss = cold_path(b, emu, apps_text, state, [16, 64, 256, 1024], args.seconds)
-            print("cold burst...", file=sys.stderr)
-            burst = cold_burst(b, emu, apps_text, state)
-            print("micro-benchmarks...", file=sys.stderr)
-            micro = micro_benchmarks(args.build, args.quick)
+            results = {}
+            if "hits" in only:
+                print("cache hits...", file=sys.stderr)
+                results["hits"] = cache_hits(b, emu, apps_text, state, args.repeats, args.calls,
+                                             redis)
+            if "tls" in only:
+                print("TLS and callers...", file=sys.stderr)
+                results["tls"] = tls_hits(b, emu, apps_text, state, args.repeats, args.calls)
+            if "flows" in only:
+                print("login flows...", file=sys.stderr)
+                results["flows"] = login_flows(b, emu, apps_text, state, redis, args.flows)
+            if "cold" in only:
+                print("cold path...", file=sys.stderr)
+                results["cold"] = cold_path(b, emu, apps_text, state, [16, 64, 256, 1024],
+                                            args.seconds)
+            if "burst" in only:
+                print("cold burst...", file=sys.stderr)
+                results["burst"] = cold_burst(b, emu, apps_text, state)
+            if "micro" in only:
+                print("micro-benchmarks...", file=sys.stderr)
+                results["micro"] = micro_benchmarks(args.build, args.quick)
         except harness.HarnessError as error:
             print(f"bench failed: {error}", file=sys.stderr)
             return 1
@@ -825,7 +872,7 @@ def main():
             if redis is not None:
                 redis.stop()
             emu.stop()
-    report = render(hits, tls, flows, cold, burst, idle_rss, micro, args.repeats, args.command)
+    report = render(results, args.repeats, args.command)
     out_dir = os.path.join(args.build, "bench")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "report.md"), "w") as out:
