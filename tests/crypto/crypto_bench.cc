@@ -53,6 +53,13 @@ void BM_SecretFingerprint(benchmark::State& state) {
 }
 BENCHMARK(BM_SecretFingerprint);
 
+// An audit line's subject: HMAC-SHA256 of an openid under the 32-byte audit key.
+void BM_HmacSha256AuditSubject(benchmark::State& state) {
+  const std::string key(32, 'k');
+  for (auto _ : state) benchmark::DoNotOptimize(HmacSha256(key, "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"));
+}
+BENCHMARK(BM_HmacSha256AuditSubject);
+
 void BM_ConstantTimeEquals40(benchmark::State& state) {
   const std::string a(vectors::kRawDataSignature);
   std::string b = a;
