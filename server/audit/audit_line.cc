@@ -3,6 +3,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/json_string.h"
+#include "server/common/log.h"
 #include "server/crypto/digest.h"
 
 namespace wxgate::audit {
@@ -24,8 +25,8 @@ std::string SubjectHasher::Hash(absl::string_view id) const {
 
 std::string FormatAuditLine(const AuditRecord& record, const SubjectHasher& hasher) {
   std::string line = R"({"time":")";
-  absl::StrAppend(&line, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", record.time, absl::UTCTimeZone()),
-                  R"(","request_id":)");
+  AppendUtcMillis(line, record.time);
+  line.append(R"(","request_id":)");
   AppendJsonString(line, record.request_id);
   line.append(R"(,"caller":)");
   AppendJsonString(line, record.caller);

@@ -242,10 +242,10 @@ class AuditLog::Writer {
       }
       std::string line = FormatAuditLine(queued.record, *queued.hasher);
       if (fd_ < 0) {
-        line.pop_back();  // LogLine ends the line itself
-        // LogLine, not Log: an audit line is not subject to the minimum
-        // severity, which only thins wxgate's own chatter.
-        LogLine(LogSeverity::kInfo, absl::StrCat("audit: ", line));
+        line.pop_back();  // AppendLogLine ends the line itself
+        // Not subject to the minimum severity, which only thins wxgate's own
+        // chatter; written with the batch's other lines.
+        AppendLogLine(chunk, LogSeverity::kInfo, absl::StrCat("audit: ", line));
         ++outcome.written;
         continue;
       }
@@ -255,7 +255,11 @@ class AuditLog::Writer {
         chunk.clear();
       }
     }
-    if (!chunk.empty()) WriteToFile(chunk, outcome);
+    if (fd_ < 0) {
+      WriteLogLines(chunk);
+    } else if (!chunk.empty()) {
+      WriteToFile(chunk, outcome);
+    }
     return outcome;
   }
 

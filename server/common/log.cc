@@ -1,8 +1,12 @@
 #include "server/common/log.h"
 
+#include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/container/inlined_vector.h"
@@ -55,9 +59,33 @@ bool LogEnabled(LogSeverity severity) {
 
 void SetLogFormat(LogFormat format) { log_format.store(format, std::memory_order_relaxed); }
 
+void AppendUtcMillis(std::string& out, absl::Time time) {
+  // "YYYY-MM-DDTHH:MM:SS" of the last second this thread formatted.
+  thread_local int64_t cached_second = INT64_MIN;
+  thread_local char cached[32];
+  thread_local size_t cached_size = 0;
+  const int64_t millis = absl::ToUnixMillis(time);
+  // Floor division: a time before 1970 keeps a positive millisecond part.
+  const int64_t second = millis / 1000 - (millis % 1000 < 0 ? 1 : 0);
+  if (second != cached_second) {
+    const std::string text =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
+    cached_size = std::min(text.size(), sizeof(cached));
+    std::memcpy(cached, text.data(), cached_size);
+    cached_second = second;
+  }
+  const int ms = static_cast<int>(millis - second * 1000);
+  const char tail[] = {'.', static_cast<char>('0' + ms / 100),
+                       static_cast<char>('0' + ms / 10 % 10), static_cast<char>('0' + ms % 10),
+                       'Z'};
+  out.append(cached, cached_size);
+  out.append(tail, sizeof(tail));
+}
+
 std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severity,
                           absl::string_view message, absl::Span<const LogField> fields) {
-  const std::string when = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+  std::string when;
+  AppendUtcMillis(when, time);
   std::string line;
   if (format == LogFormat::kText) {
     line = absl::StrCat(when, " ", SeverityName(severity), " ", message);
@@ -91,6 +119,23 @@ void LogLine(LogSeverity severity, absl::string_view message, absl::Span<const L
                                          severity, message, fields);
   // A short write to stderr is not worth handling: there is nowhere else to report it.
   [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
+}
+
+void AppendLogLine(std::string& out, LogSeverity severity, absl::string_view message) {
+  out.append(
+      FormatLogLine(log_format.load(std::memory_order_relaxed), absl::Now(), severity, message));
+}
+
+void WriteLogLines(absl::string_view lines) {
+  while (!lines.empty()) {
+    // The longest run of whole lines within PIPE_BUF; a longer line alone.
+    size_t end = lines.size() <= PIPE_BUF ? lines.size()
+                                          : lines.rfind('\n', PIPE_BUF - 1) + 1;  // npos + 1 == 0
+    if (end == 0) end = lines.find('\n') + 1;
+    if (end == 0) end = lines.size();
+    [[maybe_unused]] ssize_t written = write(STDERR_FILENO, lines.data(), end);
+    lines.remove_prefix(end);
+  }
 }
 
 void LogCallLine(const RequestScope& call, LogSeverity severity, absl::string_view message,

@@ -43,6 +43,19 @@ struct LogField {
 std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severity,
                           absl::string_view message, absl::Span<const LogField> fields = {});
 
+// Appends `time` as "2026-12-05T18:02:46.123Z" (UTC, milliseconds): the
+// timestamp of every log and audit line. The date and time of day are
+// formatted once per second per thread.
+void AppendUtcMillis(std::string& out, absl::Time time);
+
+// Appends the line LogLine would write now, '\n' included, for a writer that
+// gathers many lines into one write (WriteLogLines).
+void AppendLogLine(std::string& out, LogSeverity severity, absl::string_view message);
+// Writes `lines`, whole lines from AppendLogLine, to stderr: in one write(2)
+// per run of lines up to PIPE_BUF bytes, the size a pipe writes without
+// interleaving another writer's line.
+void WriteLogLines(absl::string_view lines);
+
 // Writes one line to stderr in the format set. The line is written with a
 // single write(2), so lines from several threads never interleave. Never pass
 // a secret, token, ticket or session_key.

@@ -203,3 +203,52 @@ TEST(LogTest, PlainLinesFollowTheFormatSet) {
 
 }  // namespace
 }  // namespace wxgate
+
+namespace wxgate {
+namespace {
+
+TEST(UtcMillisTest, MatchesFormatTimeAcrossSecondsMillisAndEras) {
+  const absl::Time base =
+      absl::FromCivil(absl::CivilSecond(2026, 12, 5, 23, 59, 59), absl::UTCTimeZone());
+  for (absl::Time t :
+       {base, base + absl::Milliseconds(1), base + absl::Milliseconds(999),
+        base + absl::Milliseconds(1000), base + absl::Milliseconds(1001),
+        base + absl::Microseconds(999999), absl::UnixEpoch(),
+        absl::UnixEpoch() - absl::Milliseconds(1), absl::UnixEpoch() - absl::Milliseconds(1500),
+        base - absl::Hours(24 * 400)}) {
+    std::string out = "x";
+    AppendUtcMillis(out, t);
+    EXPECT_EQ(out,
+              absl::StrCat("x", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone())))
+        << absl::FormatTime(t);
+  }
+}
+
+TEST(WriteLogLinesTest, WritesEveryLineWholeAndInOrder) {
+  // Short lines, one over PIPE_BUF (4096 here), and a batch of many.
+  std::string lines;
+  for (int i = 0; i < 100; ++i)
+    absl::StrAppend(&lines, "line ", i, " ", std::string(i * 7, 'a'), "\n");
+  absl::StrAppend(&lines, std::string(10000, 'b'), "\n", "last\n");
+  const std::string err =
+      Captured(LogFormat::kText, LogSeverity::kInfo, [&] { WriteLogLines(lines); });
+  EXPECT_EQ(err, lines);
+}
+
+TEST(WriteLogLinesTest, AppendLogLineIsTheLineLogLineWrites) {
+  for (LogFormat format : {LogFormat::kText, LogFormat::kJson}) {
+    const std::string logged = Captured(format, LogSeverity::kInfo,
+                                        [] { LogLine(LogSeverity::kWarning, "same \"line\""); });
+    SetLogFormat(format);
+    std::string appended;
+    AppendLogLine(appended, LogSeverity::kWarning, "same \"line\"");
+    SetLogFormat(LogFormat::kText);
+    // The same after the timestamp, which may have moved on in between.
+    const size_t after_time = format == LogFormat::kText ? 24 : 9 + 24;
+    ASSERT_EQ(appended.size(), logged.size());
+    EXPECT_EQ(appended.substr(after_time), logged.substr(after_time)) << appended;
+  }
+}
+
+}  // namespace
+}  // namespace wxgate
