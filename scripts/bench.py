@@ -10,6 +10,10 @@ Started by ./scripts/bench after the build. Measures, on this machine:
      checks every grpc-status, for latency percentiles; SignJsapiConfig
      also with the Redis store (wxgate on a local redis-server), whose
      near-cache should answer hits without touching Redis;
+     SignJsapiConfig also from a caller identified by a bearer token
+     (callers configured: the token hashed, looked up and its grants
+     checked on every call) against no callers; the plain server's work
+     also on gRPC's callback API;
      SignJsapiConfig also with metrics on (server.metrics_address set: each
      call counted, timed and tracked in flight) against metrics off;
      SignJsapiConfig also over mTLS with a caller matched by its client
@@ -37,6 +41,7 @@ split across the CPUs its processes use, which would otherwise skew the runs.
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import re
@@ -107,15 +112,17 @@ def start_baseline(argv, cpus, env=None):
 
 # --- measurements -------------------------------------------------------------------------------
 
-def h2load(port, path, body_file, n, cpus="1", clients=4, streams=50, protocol=H2_GRPC):
+def h2load(port, path, body_file, n, cpus="1", clients=4, streams=50, protocol=H2_GRPC,
+           headers=()):
     """req/s of h2load -c clients -m streams, gRPC over HTTP/2 or, with
     protocol H1_JSON, HTTP/1.1 with a JSON body (-m 1: no pipelining); fails
     on any failed request or any status but 2xx (for gRPC always 200: its
     status is in the trailers, which the sanity calls check)."""
-    flags, headers = protocol
+    flags, protocol_headers = protocol
+    extra = [arg for header in headers for arg in ("-H", header)]
     out = subprocess.run(["setsid", "-w", "taskset", "-c", cpus, "h2load", *flags, "-n", str(n),
                           "-c", str(clients), "-m", str(streams), "-t", "1", "-d", body_file,
-                          *headers, f"http://127.0.0.1:{port}{path}"],
+                          *protocol_headers, *extra, f"http://127.0.0.1:{port}{path}"],
                          capture_output=True, text=True, timeout=900).stdout
     if f"{n} succeeded" not in out or f"status codes: {n} 2xx" not in out:
         raise BenchError(f"h2load {path}: not every request succeeded with a 2xx:\n{out}")
@@ -196,6 +203,8 @@ def redis_counters(redis):
 
 REDIS_HIT = "wxgate SignJsapiConfig, cache hit, Redis store"
 METRICS_HIT = "wxgate SignJsapiConfig, cache hit, metrics on"
+CALLER_HIT = "wxgate SignJsapiConfig, cache hit, caller by bearer token"
+BENCH_TOKEN = "bench-token-0123456789abcdef"
 # The HTTP/JSON pair: one wxgate with server.http_address, 32 calls in flight
 # over each of its listeners. cpp-httplib serves one connection per thread
 # (http_threads, 32 by default) and HTTP/1.1 callers do not pipeline: 32
@@ -216,14 +225,20 @@ def cache_hits(b, emu, apps_text, state, repeats, n, redis):
                            server_fields='metrics_address: "127.0.0.1:0" ')
     go = start_baseline([b["go"], "--listen=127.0.0.1:0"], "0", env=dict(os.environ, GOMAXPROCS="1"))
     plain = start_baseline([b["plain"], "--listen=127.0.0.1:0", "--threads=1"], "0")
+    callback = start_baseline([b["plain"], "--listen=127.0.0.1:0", "--callback"], "0")
+    token_hash = hashlib.sha256(BENCH_TOKEN.encode()).hexdigest()
+    admitted = start_wxgate(b["wxgate"], state, emu, apps_text, 1, "0", "hits-caller",
+                            f'callers {{ name: "bench-token" bearer_token_sha256: "{token_hash}" '
+                            f'allow {{ apps: "sidebar" methods: "{SIGN_PATH}" }} }}\n')
     web = start_wxgate(b["wxgate"], state, emu, apps_text, 1, "0", "hits-http",
                        server_fields='http_address: "127.0.0.1:0" ')
     try:
         line = web.wait_for_line("HTTP/JSON on http://")
         web.http_port = int(re.search(r"HTTP/JSON on http://[^\s]*:(\d+)", line).group(1))
         # Warm: the ticket (in both stores), and a session to decrypt with.
-        for server in (wx, shared, metered, web):
-            subprocess.run([b["cli"], f"--target={server.target}", "sign-jsapi", "sidebar",
+        for server in (wx, shared, metered, web, admitted):
+            token = [f"--token={BENCH_TOKEN}"] if server is admitted else []
+            subprocess.run([b["cli"], f"--target={server.target}", *token, "sign-jsapi", "sidebar",
                             "https://cs.example.com/x"], check=True, capture_output=True)
         login = emu.post("/_emu/login", {"app_id": b["apps"]["shop"]})
         subprocess.run([b["cli"], f"--target={wx.target}", "code2session", "shop", login["code"]],
@@ -265,8 +280,14 @@ def cache_hits(b, emu, apps_text, state, repeats, n, redis):
              "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline"),
             ("plain async C++ SignJsapiConfig, +160-byte url (DecryptUserData's bytes)", plain,
              "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline_padded"),
+            ("plain C++ SignJsapiConfig on the callback API", callback,
+             "/wxgate.v1.SignatureService/SignJsapiConfig", "baseline"),
         ]
         runs = [(name, server, server.port, path, body, n, {}) for name, server, path, body in runs]
+        # Every call presents the token, which the caller policy hashes and looks up.
+        runs.insert(4, (CALLER_HIT, admitted, admitted.port,
+                        "/wxgate.v1.SignatureService/SignJsapiConfig", "sign", n,
+                        {"headers": [f"authorization: Bearer {BENCH_TOKEN}"]}))
         # HTTP/JSON a quarter as many calls: it serves a fraction of gRPC's calls/s, and
         # its runs should take seconds, not minutes.
         runs += [
@@ -302,7 +323,7 @@ def cache_hits(b, emu, apps_text, state, repeats, n, redis):
             latency[rpc] = report
         return rates, cpu, latency, wx.rss_kib(), (redis_commands, repeats * n), counted
     finally:
-        for server in (wx, shared, metered, go, plain, web):
+        for server in (wx, shared, metered, go, plain, callback, web, admitted):
             server.stop()
 
 
@@ -746,6 +767,12 @@ def render_hits(hits):
                   f"{median(cpu[METRICS_HIT]) / median(cpu[in_memory]):.2f} × its CPU per call "
                   f"({median(cpu[METRICS_HIT]) - median(cpu[in_memory]):+.2f} µs); its /metrics "
                   f"counted {counted:,} OK SignJsapiConfig calls after the runs."]
+    lines += ["", f"**Caller checks on, cache hits**: SignJsapiConfig from a caller identified by "
+                  f"its bearer token (hashed and looked up per call, then its grants checked) at "
+                  f"{median(rates[CALLER_HIT]) / median(rates[in_memory]):.2f} × no callers' "
+                  f"calls/s (target ≥ 0.95), "
+                  f"{median(cpu[CALLER_HIT]) / median(cpu[in_memory]):.2f} × its CPU per call "
+                  f"({median(cpu[CALLER_HIT]) - median(cpu[in_memory]):+.2f} µs)."]
     return lines
 
 
@@ -787,11 +814,26 @@ def render_cold(cold, idle_rss, burst):
     per_call = (top["rss"] - idle_rss) / top["in_flight"] if top["in_flight"] else 0
     lines += ["", f"**Memory**: RSS idle {idle_rss:,} KiB; with {top['in_flight']:,} in flight "
                   f"{top['rss']:,} KiB: {per_call:.1f} KiB per call in flight, each with its own "
-                  "upstream transfer."]
+                  "upstream transfer (target ≤ 20)."]
+    memory_line = len(lines) - 1
+    # The emulator and the load client share wxgate's two cores; what wxgate
+    # alone could serve is its CPU per call against both cores.
+    cores = os.cpu_count()
+    lines += ["", "**Cold path against its targets**, the emulator's and the load client's CPU "
+                  f"subtracted (what wxgate's own CPU per call allows on {cores} cores):", ""]
+    for row in cold:
+        if not row["cpu_us"]:
+            continue
+        bound = cores * 1e6 / row["cpu_us"]
+        wanted = 0.9 * row["in_flight"] / 0.05
+        lines.append(f"- {row['in_flight']:,} in flight: {row['cpu_us']:.0f} µs of wxgate CPU per "
+                     f"call (target ≤ 60 at 256), so at most {bound:,.0f} calls/s on {cores} "
+                     f"cores; 0.9 × in-flight / 50 ms = {wanted:,.0f}: "
+                     f"{'within reach' if bound >= wanted else 'out of reach'}.")
     if burst is None:
         return lines
     waiting = (burst["peak_rss"] - burst["idle_rss"]) / burst["total"] if burst["total"] else 0
-    lines[-1] += (f" {burst['total']:,} calls waiting inside wxgate on one shared fetch (the cold "
+    lines[memory_line] += (f" {burst['total']:,} calls waiting inside wxgate on one shared fetch (the cold "
                   f"burst): {burst['idle_rss']:,} -> {burst['peak_rss']:,} KiB, {waiting:.1f} KiB "
                   "per call.")
     lines += ["", f"**Cold burst**: {burst['total']:,} concurrent SignJsapiConfig calls right after "

@@ -11,7 +11,8 @@
 // 16-character [A-Za-z0-9] nonce with RAND_bytes, SHA-1 the jsapi_ticket
 // string. SignAgentConfig answers UNIMPLEMENTED.
 //
-// Flags: --listen=HOST:PORT (default 127.0.0.1:0), --threads=N (default 1).
+// Flags: --listen=HOST:PORT (default 127.0.0.1:0), --threads=N (default 1),
+// --callback (gRPC's callback API instead; --threads does not apply).
 // Prints {"port":N} on stdout once serving; SIGINT/SIGTERM shut it down.
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
@@ -283,10 +284,23 @@ void HandleRpcs(SignatureService::AsyncService* service, grpc::ServerCompletionQ
   while (cq->Next(&tag, &ok)) static_cast<Tag*>(tag)->Proceed(ok);
 }
 
+// --callback: the same work on gRPC's callback API, where the handler runs on
+// gRPC's own threads (or inline on the one that read the request) and no
+// completion queue is polled by the application.
+class CallbackSignatureService final : public SignatureService::CallbackService {
+  grpc::ServerUnaryReactor* SignJsapiConfig(grpc::CallbackServerContext* ctx,
+                                            const wxgate::v1::SignJsapiConfigRequest* request,
+                                            JsapiSignature* reply) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Sign(*request, reply));
+    return reactor;
+  }
+};
+
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "wxgate-bench-plain-server: %s\nusage: wxgate-bench-plain-server "
-               "[--listen=HOST:PORT] [--threads=N]\n",
+               "[--listen=HOST:PORT] [--threads=N] [--callback]\n",
                why);
   std::exit(2);
 }
@@ -296,9 +310,12 @@ void HandleRpcs(SignatureService::AsyncService* service, grpc::ServerCompletionQ
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:0";
   int threads = 1;
+  bool callback = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg.starts_with("--listen=")) {
+    if (arg == "--callback") {
+      callback = true;
+    } else if (arg.starts_with("--listen=")) {
       listen = arg.substr(9);
     } else if (arg.starts_with("--threads=")) {
       char* end = nullptr;
@@ -319,12 +336,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   SignatureService::AsyncService service;
+  CallbackSignatureService callback_service;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs;
-  for (int i = 0; i < threads; ++i) cqs.push_back(builder.AddCompletionQueue());
+  if (callback) {
+    builder.RegisterService(&callback_service);
+  } else {
+    builder.RegisterService(&service);
+    for (int i = 0; i < threads; ++i) cqs.push_back(builder.AddCompletionQueue());
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "wxgate-bench-plain-server: cannot listen on %s\n", listen.c_str());
