@@ -82,13 +82,14 @@ void AppendUtcMillis(std::string& out, absl::Time time) {
   out.append(tail, sizeof(tail));
 }
 
-std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severity,
-                          absl::string_view message, absl::Span<const LogField> fields) {
-  std::string when;
-  AppendUtcMillis(when, time);
-  std::string line;
+namespace {
+
+// FormatLogLine's line, appended to `line`.
+void AppendFormattedLine(std::string& line, LogFormat format, absl::Time time, LogSeverity severity,
+                         absl::string_view message, absl::Span<const LogField> fields) {
   if (format == LogFormat::kText) {
-    line = absl::StrCat(when, " ", SeverityName(severity), " ", message);
+    AppendUtcMillis(line, time);
+    absl::StrAppend(&line, " ", SeverityName(severity), " ", message);
     for (const LogField& field : fields) {
       absl::StrAppend(&line, " ", field.key, "=");
       if (IsBare(field.value)) {
@@ -99,8 +100,9 @@ std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severit
     }
   } else {
     // The time and level need no escaping.
-    line = absl::StrCat(R"({"time":")", when, R"(","level":")", SeverityName(severity),
-                        R"(","message":)");
+    line.append(R"({"time":")");
+    AppendUtcMillis(line, time);
+    absl::StrAppend(&line, R"(","level":")", SeverityName(severity), R"(","message":)");
     AppendJsonString(line, message);
     for (const LogField& field : fields) {
       line.push_back(',');
@@ -111,19 +113,28 @@ std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severit
     line.push_back('}');
   }
   line.push_back('\n');
+}
+
+}  // namespace
+
+std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severity,
+                          absl::string_view message, absl::Span<const LogField> fields) {
+  std::string line;
+  AppendFormattedLine(line, format, time, severity, message, fields);
   return line;
 }
 
-void LogLine(LogSeverity severity, absl::string_view message, absl::Span<const LogField> fields) {
-  const std::string line = FormatLogLine(log_format.load(std::memory_order_relaxed), absl::Now(),
-                                         severity, message, fields);
-  // A short write to stderr is not worth handling: there is nowhere else to report it.
-  [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
+void AppendLogLine(std::string& out, LogSeverity severity, absl::string_view message,
+                   absl::Span<const LogField> fields) {
+  AppendFormattedLine(out, log_format.load(std::memory_order_relaxed), absl::Now(), severity,
+                      message, fields);
 }
 
-void AppendLogLine(std::string& out, LogSeverity severity, absl::string_view message) {
-  out.append(
-      FormatLogLine(log_format.load(std::memory_order_relaxed), absl::Now(), severity, message));
+void LogLine(LogSeverity severity, absl::string_view message, absl::Span<const LogField> fields) {
+  std::string line;
+  AppendLogLine(line, severity, message, fields);
+  // A short write to stderr is not worth handling: there is nowhere else to report it.
+  [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
 }
 
 void WriteLogLines(absl::string_view lines) {

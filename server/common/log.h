@@ -49,8 +49,10 @@ std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severit
 void AppendUtcMillis(std::string& out, absl::Time time);
 
 // Appends the line LogLine would write now, '\n' included, for a writer that
-// gathers many lines into one write (WriteLogLines).
-void AppendLogLine(std::string& out, LogSeverity severity, absl::string_view message);
+// gathers many lines into one write (WriteLogLines). LogLine is this and a
+// write(2).
+void AppendLogLine(std::string& out, LogSeverity severity, absl::string_view message,
+                   absl::Span<const LogField> fields = {});
 // Writes `lines`, whole lines from AppendLogLine, to stderr: in one write(2)
 // per run of lines up to PIPE_BUF bytes, the size a pipe writes without
 // interleaving another writer's line.

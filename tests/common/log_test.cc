@@ -201,12 +201,6 @@ TEST(LogTest, PlainLinesFollowTheFormatSet) {
   EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, doc.Str("/time"), &written, &error)) << error;
 }
 
-}  // namespace
-}  // namespace wxgate
-
-namespace wxgate {
-namespace {
-
 TEST(UtcMillisTest, MatchesFormatTimeAcrossSecondsMillisAndEras) {
   const absl::Time base =
       absl::FromCivil(absl::CivilSecond(2026, 12, 5, 23, 59, 59), absl::UTCTimeZone());
