@@ -726,7 +726,9 @@ def render(results, repeats, command):
     if "flows" in results:
         lines += render_flows(results["flows"])
     if "cold" in results:
-        lines += render_cold(*results["cold"], results.get("burst"))
+        lines += render_cold(*results["cold"])
+    if "burst" in results:
+        lines += render_burst(results["burst"])
     if "micro" in results:
         lines += render_micro(results["micro"])
     return "\n".join(lines)
@@ -795,7 +797,7 @@ def render_flows(flows):
     return lines
 
 
-def render_cold(cold, idle_rss, burst):
+def render_cold(cold, idle_rss):
     lines = ["", "**Cold path**: GetExternalContact, upstream answers after 50 ms, wxgate on 2 threads "
                   "(each level after a 3 s warm-up that opens its connections; "
                   "CPU in % of one core, the three processes share the machine's cores)",
@@ -815,7 +817,6 @@ def render_cold(cold, idle_rss, burst):
     lines += ["", f"**Memory**: RSS idle {idle_rss:,} KiB; with {top['in_flight']:,} in flight "
                   f"{top['rss']:,} KiB: {per_call:.1f} KiB per call in flight, each with its own "
                   "upstream transfer (target ≤ 20)."]
-    memory_line = len(lines) - 1
     # The emulator and the load client share wxgate's two cores; what wxgate
     # alone could serve is its CPU per call against both cores.
     cores = os.cpu_count()
@@ -830,17 +831,17 @@ def render_cold(cold, idle_rss, burst):
                      f"call (target ≤ 60 at 256), so at most {bound:,.0f} calls/s on {cores} "
                      f"cores; 0.9 × in-flight / 50 ms = {wanted:,.0f}: "
                      f"{'within reach' if bound >= wanted else 'out of reach'}.")
-    if burst is None:
-        return lines
-    waiting = (burst["peak_rss"] - burst["idle_rss"]) / burst["total"] if burst["total"] else 0
-    lines[memory_line] += (f" {burst['total']:,} calls waiting inside wxgate on one shared fetch (the cold "
-                  f"burst): {burst['idle_rss']:,} -> {burst['peak_rss']:,} KiB, {waiting:.1f} KiB "
-                  "per call.")
-    lines += ["", f"**Cold burst**: {burst['total']:,} concurrent SignJsapiConfig calls right after "
-                  f"the ticket expired: {burst['ok']:,} OK, p50 {burst['p50']:.0f} ms, p99 "
-                  f"{burst['p99']:.0f} ms; upstream saw {burst['cgi-bin/get_jsapi_ticket']} ticket "
-                  f"fetch(es) and {burst['cgi-bin/gettoken']} token fetch(es)."]
     return lines
+
+
+def render_burst(burst):
+    waiting = (burst["peak_rss"] - burst["idle_rss"]) / burst["total"] if burst["total"] else 0
+    return ["", f"**Cold burst**: {burst['total']:,} concurrent SignJsapiConfig calls right after "
+                f"the ticket expired: {burst['ok']:,} OK, p50 {burst['p50']:.0f} ms, p99 "
+                f"{burst['p99']:.0f} ms; upstream saw {burst['cgi-bin/get_jsapi_ticket']} ticket "
+                f"fetch(es) and {burst['cgi-bin/gettoken']} token fetch(es). Memory: "
+                f"{burst['total']:,} calls waiting inside wxgate on one shared fetch: "
+                f"{burst['idle_rss']:,} -> {burst['peak_rss']:,} KiB, {waiting:.1f} KiB per call."]
 
 
 def render_micro(micro):
@@ -886,27 +887,24 @@ def main():
         redis = None
         try:
             redis = harness.Redis(state, prefix=session())
+            phases = {
+                "hits": ("cache hits", lambda: cache_hits(b, emu, apps_text, state, args.repeats,
+                                                          args.calls, redis)),
+                "tls": ("TLS and callers",
+                        lambda: tls_hits(b, emu, apps_text, state, args.repeats, args.calls)),
+                "flows": ("login flows",
+                          lambda: login_flows(b, emu, apps_text, state, redis, args.flows)),
+                "cold": ("cold path", lambda: cold_path(b, emu, apps_text, state,
+                                                        [16, 64, 256, 1024], args.seconds)),
+                "burst": ("cold burst", lambda: cold_burst(b, emu, apps_text, state)),
+                "micro": ("micro-benchmarks", lambda: micro_benchmarks(args.build, args.quick)),
+            }
             results = {}
-            if "hits" in only:
-                print("cache hits...", file=sys.stderr)
-                results["hits"] = cache_hits(b, emu, apps_text, state, args.repeats, args.calls,
-                                             redis)
-            if "tls" in only:
-                print("TLS and callers...", file=sys.stderr)
-                results["tls"] = tls_hits(b, emu, apps_text, state, args.repeats, args.calls)
-            if "flows" in only:
-                print("login flows...", file=sys.stderr)
-                results["flows"] = login_flows(b, emu, apps_text, state, redis, args.flows)
-            if "cold" in only:
-                print("cold path...", file=sys.stderr)
-                results["cold"] = cold_path(b, emu, apps_text, state, [16, 64, 256, 1024],
-                                            args.seconds)
-            if "burst" in only:
-                print("cold burst...", file=sys.stderr)
-                results["burst"] = cold_burst(b, emu, apps_text, state)
-            if "micro" in only:
-                print("micro-benchmarks...", file=sys.stderr)
-                results["micro"] = micro_benchmarks(args.build, args.quick)
+            for phase in PHASES:  # in this order, whatever order --only named them
+                if phase in only:
+                    label, run = phases[phase]
+                    print(f"{label}...", file=sys.stderr)
+                    results[phase] = run()
         except harness.HarnessError as error:
             print(f"bench failed: {error}", file=sys.stderr)
             return 1
