@@ -5,6 +5,27 @@
 
 namespace wxgate::rpc {
 
+void ReplyInbox::Post(CqTag* tag) {
+  absl::MutexLock lock(&mu_);
+  posted_.push_back(tag);
+  if (armed_) return;  // the alarm on its way takes this tag too
+  armed_ = true;
+  // A deadline in the past: the alarm's tag comes back from the queue at once.
+  // Set never runs the tag itself, so holding mu_ here is safe.
+  alarm_.Set(cq_, gpr_time_0(GPR_CLOCK_REALTIME), &alarm_tag_);
+}
+
+void ReplyInbox::OnAlarm(bool /*ok*/) {
+  // ok is false only if the alarm was cancelled, which nothing does.
+  {
+    absl::MutexLock lock(&mu_);
+    running_.swap(posted_);
+    armed_ = false;  // a tag posted from now on sets the alarm again
+  }
+  for (CqTag* tag : running_) tag->OnComplete(true);
+  running_.clear();
+}
+
 absl::string_view CallContext::request_id() const {
   absl::call_once(ids_once_, &CallContext::ResolveIds, this);
   return request_id_;

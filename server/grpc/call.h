@@ -6,12 +6,12 @@
 // Thread contract: a call object belongs to the completion queue it was
 // requested on. Its gRPC state (ServerContext, writer) is touched only by the
 // thread polling that CQ. The only entry points safe from other threads are
-// Responder::Reply (which hands the reply to the CQ thread through a
-// grpc::Alarm set in the past) and CallContext::OnCancel.
+// Responder::Reply (which hands the reply to the CQ thread through the
+// queue's ReplyInbox) and CallContext::OnCancel.
 //
 // Lifetime: a call is freed when every tag it issued has come back and its
 // Responder is gone (a reference count: request tag, done tag, responder ->
-// alarm -> finish tag). Nothing frees it while gRPC may still return one of its
+// inbox -> finish tag). Nothing frees it while gRPC may still return one of its
 // tags, so shutdown can cancel calls in any state.
 
 #include <grpcpp/alarm.h>
@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
@@ -65,7 +66,7 @@ class MemberTag final : public CqTag {
 };
 
 // Counts live call objects so shutdown can wait for the last one before it
-// shuts the completion queues down (a call may still need its CQ for an alarm).
+// shuts the completion queues down (a call may still need its CQ for its reply).
 class CallTracker {
  public:
   void Add() {
@@ -92,8 +93,41 @@ class CallTracker {
   int live_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// Hands tags to the thread polling one completion queue from any other
+// thread: replies made on the upstream thread. One grpc::Alarm set in the past
+// wakes the queue for every tag posted until it fires, so a burst of upstream
+// answers costs one wakeup of the queue's thread, not one per answer.
+class ReplyInbox {
+ public:
+  explicit ReplyInbox(grpc::ServerCompletionQueue* cq)
+      : cq_(cq), alarm_tag_(this, &ReplyInbox::OnAlarm) {}
+  ReplyInbox(const ReplyInbox&) = delete;
+  ReplyInbox& operator=(const ReplyInbox&) = delete;
+
+  grpc::ServerCompletionQueue* cq() const { return cq_; }
+
+  // Any thread: `tag->OnComplete(true)` runs soon on the queue's thread.
+  // Whoever posts keeps the tag's owner alive until then; the server shuts
+  // the queue down only after every call is gone, so nothing posted is lost.
+  void Post(CqTag* tag);
+
+ private:
+  // On the queue's thread: runs every tag posted so far.
+  void OnAlarm(bool ok);
+
+  grpc::ServerCompletionQueue* const cq_;
+  absl::Mutex mu_;
+  std::vector<CqTag*> posted_ ABSL_GUARDED_BY(mu_);
+  // From Set until the alarm's tag comes back; the alarm is Set again only after.
+  bool armed_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Alarm alarm_ ABSL_GUARDED_BY(mu_);
+  // The queue's thread only: the batch being run, its capacity kept.
+  std::vector<CqTag*> running_;
+  MemberTag<ReplyInbox> alarm_tag_;
+};
+
 // Marks the thread polling `cq`, so a reply made on that very thread skips the
-// alarm hop. Set by the server's polling loop.
+// inbox hop. Set by the server's polling loop.
 void SetPollingThreadCq(grpc::CompletionQueue* cq);
 grpc::CompletionQueue* PollingThreadCq();
 
@@ -273,11 +307,13 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
  public:
   using Method = UnaryMethod<Service, Request, Response>;
 
-  // Requests the next call of `method` on `cq`. The object frees itself.
-  static void Spawn(const Method* method, grpc::ServerCompletionQueue* cq, CallTracker* tracker) {
-    auto* call = new UnaryCall(method, cq, tracker);
+  // Requests the next call of `method` on the inbox's queue. The object
+  // frees itself.
+  static void Spawn(const Method* method, ReplyInbox* inbox, CallTracker* tracker) {
+    auto* call = new UnaryCall(method, inbox, tracker);
     // The done notification must be armed before the call is requested.
     call->ctx_.AsyncNotifyWhenDone(&call->done_tag_);
+    grpc::ServerCompletionQueue* cq = inbox->cq();
     (method->service->*method->request)(&call->ctx_, &call->request_, &call->writer_, cq, cq,
                                         &call->request_tag_);
   }
@@ -294,7 +330,7 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
   std::string peer() const override { return ctx_.peer(); }
 
   void Reply(absl::StatusOr<Response> result) override {
-    if (PollingThreadCq() == cq_) {
+    if (PollingThreadCq() == inbox_->cq()) {
       // Already on this call's CQ thread (e.g. a cache hit answered inline).
       Finish(std::move(result));
       return;
@@ -303,21 +339,19 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
       absl::MutexLock lock(&reply_mu_);
       pending_ = std::move(result);
     }
-    // Created only here: most replies come inline and never need one.
-    alarm_.emplace();
-    alarm_->Set(cq_, gpr_time_0(GPR_CLOCK_REALTIME), &alarm_tag_);
+    inbox_->Post(&reply_tag_);
   }
 
  private:
-  UnaryCall(const Method* method, grpc::ServerCompletionQueue* cq, CallTracker* tracker)
+  UnaryCall(const Method* method, ReplyInbox* inbox, CallTracker* tracker)
       : ctx_(),
         method_(method),
-        cq_(cq),
+        inbox_(inbox),
         tracker_(tracker),
         writer_(&ctx_),
         request_tag_(this, &UnaryCall::OnRequest),
         done_tag_(this, &UnaryCall::OnDone),
-        alarm_tag_(this, &UnaryCall::OnAlarm),
+        reply_tag_(this, &UnaryCall::OnPostedReply),
         finish_tag_(this, &UnaryCall::OnFinish) {
     tracker_->Add();
   }
@@ -344,7 +378,7 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
       Unref();
       return;
     }
-    Spawn(method_, cq_, tracker_);  // keep the same number of calls waiting
+    Spawn(method_, inbox_, tracker_);  // keep the same number of calls waiting
     auto deadline = ctx_.deadline();
     if (deadline != std::chrono::system_clock::time_point::max()) {
       deadline_ = absl::FromChrono(deadline);
@@ -376,8 +410,7 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
     Unref();
   }
 
-  void OnAlarm(bool /*ok*/) {
-    // ok is false only if the alarm was cancelled, which wxgate never does.
+  void OnPostedReply(bool /*ok*/) {
     absl::StatusOr<Response> result;
     {
       absl::MutexLock lock(&reply_mu_);
@@ -394,19 +427,18 @@ class UnaryCall final : public CallContext, public ReplySink<Response> {
 
   grpc::ServerContext ctx_;  // first: writer_ is built on it
   const Method* const method_;
-  grpc::ServerCompletionQueue* const cq_;
+  ReplyInbox* const inbox_;
   CallTracker* const tracker_;
   Request request_;
   grpc::ServerAsyncResponseWriter<Response> writer_;
-  std::optional<grpc::Alarm> alarm_;
-  // Written by the replying thread, read by the CQ thread after the alarm.
+  // Written by the replying thread, read by the CQ thread from the inbox.
   absl::Mutex reply_mu_;
   absl::StatusOr<Response> pending_ ABSL_GUARDED_BY(reply_mu_);
   std::atomic<int> refs_{1};   // the request tag
   int64_t started_nanos_ = 0;  // with metrics: when the call arrived
   MemberTag<UnaryCall> request_tag_;
   MemberTag<UnaryCall> done_tag_;
-  MemberTag<UnaryCall> alarm_tag_;
+  MemberTag<UnaryCall> reply_tag_;
   MemberTag<UnaryCall> finish_tag_;
 };
 

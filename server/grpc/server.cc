@@ -109,6 +109,7 @@ Server::~Server() {
     // Calls are still alive and may yet touch their completion queues: leave
     // the queues and pollers to the process exit rather than free them under a call.
     for (auto& poller : pollers_) poller.detach();
+    for (auto& inbox : inboxes_) static_cast<void>(inbox.release());
     for (auto& cq : cqs_) static_cast<void>(cq.release());
     static_cast<void>(server_.release());
   }
@@ -180,8 +181,9 @@ absl::Status Server::Start() {
   address_ = BoundAddress(options_.listen_address, port_);
 
   for (auto& cq : cqs_) {
+    auto* inbox = inboxes_.emplace_back(std::make_unique<ReplyInbox>(cq.get())).get();
     for (const auto& method : methods_) {
-      for (int i = 0; i < options_.calls_per_method; ++i) method->Spawn(cq.get(), &tracker_);
+      for (int i = 0; i < options_.calls_per_method; ++i) method->Spawn(inbox, &tracker_);
     }
     // Watches are long-lived and rare: two waiting per queue, each re-armed.
     for (int i = 0; i < 2; ++i) health_.SpawnWatch(cq.get(), &tracker_);
@@ -210,7 +212,7 @@ bool Server::Shutdown(absl::Duration grace, absl::Duration settle) {
   StopServing();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   // Cancelled calls may still be waiting for an upstream callback to answer
-  // them; their alarms need the completion queues, so those stay up until the
+  // them; their replies go through the queues' inboxes, so those stay up until the
   // last call is gone.
   bool settled = tracker_.WaitForNone(settle);
   if (!settled) {

@@ -132,7 +132,7 @@ class Server {
   class MethodBase {
    public:
     virtual ~MethodBase() = default;
-    virtual void Spawn(grpc::ServerCompletionQueue* cq, CallTracker* tracker) const = 0;
+    virtual void Spawn(ReplyInbox* inbox, CallTracker* tracker) const = 0;
     virtual void SetAdmission(const Admission* admission) = 0;
     virtual void EnableMetrics() = 0;
   };
@@ -140,8 +140,8 @@ class Server {
   class MethodImpl final : public MethodBase {
    public:
     explicit MethodImpl(UnaryMethod<Base, Request, Response> method) : method_(std::move(method)) {}
-    void Spawn(grpc::ServerCompletionQueue* cq, CallTracker* tracker) const override {
-      UnaryCall<Base, Request, Response>::Spawn(&method_, cq, tracker);
+    void Spawn(ReplyInbox* inbox, CallTracker* tracker) const override {
+      UnaryCall<Base, Request, Response>::Spawn(&method_, inbox, tracker);
     }
     // Taken by requests that name an app: wxgate's methods, not health.
     void SetAdmission(const Admission* admission) override { method_.admission = admission; }
@@ -171,6 +171,8 @@ class Server {
   std::unique_ptr<grpc::Server> probe_server_;
   std::string health_bound_address_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
+  // One per queue, in the same order; gone before the queues are.
+  std::vector<std::unique_ptr<ReplyInbox>> inboxes_;
   std::vector<std::thread> pollers_;
   CallTracker tracker_;
   int port_ = 0;

@@ -111,6 +111,26 @@ class CallTest : public ::testing::Test {
     return stub_->GetAccessToken(&ctx, request, response);
   }
 
+  // `n` concurrent callers, one thread each, for apps app0, app1, ...: each
+  // that gets its own app's token counts in `ok_calls`, and each adds to
+  // `finished` (if any) when its call is over.
+  std::vector<std::thread> CallConcurrently(int n, std::atomic<int>& ok_calls,
+                                            Tally* finished = nullptr) {
+    std::vector<std::thread> clients;
+    clients.reserve(n);
+    for (int i = 0; i < n; ++i) {
+      clients.emplace_back([this, i, &ok_calls, finished] {
+        GetAccessTokenResponse response;
+        std::string app = "app" + std::to_string(i);
+        if (Call(app, &response).ok() && response.access_token() == "token-for-" + app) {
+          ++ok_calls;
+        }
+        if (finished != nullptr) finished->Add();
+      });
+    }
+    return clients;
+  }
+
   TokenService::AsyncService service_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -134,19 +154,39 @@ TEST_F(CallTest, RepliesFromForeignThreads) {
   });
   // More concurrent calls than are pre-registered (2 threads x 2 calls).
   constexpr int kCalls = 40;
-  std::vector<std::thread> clients;
   std::atomic<int> ok_calls{0};
-  for (int i = 0; i < kCalls; ++i) {
-    clients.emplace_back([&, i] {
-      GetAccessTokenResponse response;
-      std::string app = "app" + std::to_string(i);
-      if (Call(app, &response).ok() && response.access_token() == "token-for-" + app) ++ok_calls;
-    });
-  }
+  std::vector<std::thread> clients = CallConcurrently(kCalls, ok_calls);
   ASSERT_TRUE(parking.WaitFor(kCalls));
   // Answer from a thread that polls no completion queue.
   std::thread replier([&] {
     for (auto& [responder, request] : parking.TakeAll()) responder.Reply(TokenFor(request));
+  });
+  replier.join();
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(ok_calls.load(), kCalls);
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+}
+
+// Replies from other threads reach the queue's thread through its inbox, one
+// wakeup per batch: after each batch the next reply must wake it again.
+TEST_F(CallTest, ForeignRepliesOneAtATimeEachWakeTheQueue) {
+  Parking parking;
+  StartServer([&](CallContext&, const GetAccessTokenRequest& request, TokenResponder responder) {
+    parking.Park(std::move(responder), request);
+  });
+  constexpr int kCalls = 12;
+  Tally answered;
+  std::atomic<int> ok_calls{0};
+  std::vector<std::thread> clients = CallConcurrently(kCalls, ok_calls, &answered);
+  ASSERT_TRUE(parking.WaitFor(kCalls));
+  std::thread replier([&] {
+    int n = 0;
+    for (auto& [responder, request] : parking.TakeAll()) {
+      responder.Reply(TokenFor(request));
+      // The caller has its answer before the next reply is posted, so each
+      // reply is a batch of its own.
+      ASSERT_TRUE(answered.WaitFor(++n));
+    }
   });
   replier.join();
   for (auto& client : clients) client.join();
