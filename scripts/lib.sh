@@ -9,7 +9,7 @@ WXGATE_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libssl-dev libcurl4-openssl-dev libsimdjson-dev libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev
+  libcpp-httplib-dev libgoogle-perftools-dev
   python3 python3-grpcio python3-grpc-tools
 )
 
